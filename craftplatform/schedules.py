@@ -1,0 +1,73 @@
+"""Every periodic task of the platform, declared here and only here.
+
+`sync_schedules()` writes them into django-celery-beat's tables, where staff
+can pause or retune them in the admin: an existing entry keeps the staff's
+changes; an entry no longer declared here is removed. It runs after every
+`migrate` and by `manage.py sync_schedules`.
+"""
+
+import json
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+PREFIX = "craftads: "
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    task: str
+    crontab: dict
+    queue: str = "default"
+    expires_seconds: int = 3600
+    description: str = ""
+    kwargs: dict = field(default_factory=dict)
+
+
+SCHEDULES: list[Schedule] = [
+    Schedule(
+        name="clear expired sessions",
+        task="craftplatform.tasks.clear_expired_sessions_task",
+        crontab={"minute": "17", "hour": "3"},
+        # Sessions live in the database (cached_db); expired rows pile up otherwise.
+        description="Deletes expired sessions from the database once a day.",
+        expires_seconds=6 * 3600,
+    ),
+]
+
+
+@transaction.atomic
+def sync_schedules() -> dict[str, int]:
+    created = 0
+    declared = set()
+    for spec in SCHEDULES:
+        name = PREFIX + spec.name
+        declared.add(name)
+        if PeriodicTask.objects.filter(name=name).exists():
+            continue
+        crontab, _ = CrontabSchedule.objects.get_or_create(
+            minute=spec.crontab.get("minute", "*"),
+            hour=spec.crontab.get("hour", "*"),
+            day_of_week=spec.crontab.get("day_of_week", "*"),
+            day_of_month=spec.crontab.get("day_of_month", "*"),
+            month_of_year=spec.crontab.get("month_of_year", "*"),
+            timezone="UTC",
+        )
+        PeriodicTask.objects.create(
+            name=name,
+            task=spec.task,
+            crontab=crontab,
+            queue=spec.queue,
+            expire_seconds=spec.expires_seconds,
+            kwargs=json.dumps(spec.kwargs),
+            description=spec.description,
+        )
+        created += 1
+    removed, _ = PeriodicTask.objects.filter(name__startswith=PREFIX).exclude(name__in=declared).delete()
+    return {"created": created, "removed": removed, "declared": len(declared)}
+
+
+def sync_after_migrate(sender, using="default", **kwargs) -> None:
+    sync_schedules()

@@ -1,0 +1,53 @@
+"""Production: PostgreSQL, Redis, S3, SMTP, behind a TLS-terminating proxy.
+
+Start-up is refused when a setting is insecure, with a message naming the
+variable to set.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .base import DEFAULT_SECRET_KEY, STORAGES, env
+
+
+def _refuse(variable: str, why: str) -> None:
+    raise ImproperlyConfigured(f"Refusing to start: {why} Set {variable} in the environment.")
+
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+if DEBUG:
+    _refuse("DJANGO_DEBUG=false", "debug mode is on in production (DJANGO_DEBUG).")
+
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+if not SECRET_KEY or SECRET_KEY == DEFAULT_SECRET_KEY or SECRET_KEY.startswith("django-insecure"):
+    _refuse("DJANGO_SECRET_KEY", "the secret key is missing or is the published development default.")
+if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+    _refuse("DJANGO_SECRET_KEY", "the secret key is too short (50 characters or more, random).")
+
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
+if not ALLOWED_HOSTS:
+    _refuse("DJANGO_ALLOWED_HOSTS", "no allowed hosts are set.")
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[f"https://{h}" for h in ALLOWED_HOSTS])
+
+# Transport security: TLS ends at the proxy, which sets X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
+
+# Compressed, hashed static files served by whitenoise.
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+LOG_FORMAT = env("LOG_FORMAT", default="json")
+LOGGING["handlers"]["default"]["formatter"] = "json" if LOG_FORMAT == "json" else "console"
+
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -1,0 +1,27 @@
+"""Settings for the test suite.
+
+The database and cache come from the environment like everywhere else: the
+README's test command points DATABASE_URL and REDIS_URL at PostgreSQL and
+Redis when they answer, and leaves them unset (SQLite, local memory) when
+they do not.
+"""
+
+from .base import *  # noqa: F403
+from .base import CELERY_BROKER_URL, env
+
+DEBUG = False
+SECRET_KEY = "test-only-secret-key-not-used-anywhere-else-0123456789"  # noqa: S105
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+ALLOWED_HOSTS = ["*"]
+
+# Jobs run inline unless a test starts a real worker (tests/workers).
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
+CELERY_BROKER_URL = CELERY_BROKER_URL
+
+# Tests write files to a throwaway folder set by tests/conftest.py.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+LOGGING["root"]["level"] = "WARNING"

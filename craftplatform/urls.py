@@ -1,0 +1,35 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from craftplatform import views
+
+admin.site.site_header = "CraftAds administration"
+admin.site.site_title = "CraftAds admin"
+admin.site.index_title = "Run the platform"
+
+api_v1 = [
+    path("", include("accounts.api_urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("", include("accounts.urls")),
+    path("templates/", include("templates_app.urls")),
+    path("generations/", include("generations.urls")),
+    path("credits/", include("credits.urls")),
+    path("campaigns/", include("campaigns.urls")),
+    path("analytics/", include("analytics.urls")),
+    path("api/v1/", include(api_v1)),
+]
+
+if settings.DEBUG and "storages.backends.s3" not in settings.STORAGES["default"]["BACKEND"]:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

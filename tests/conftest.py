@@ -1,0 +1,90 @@
+"""Shared fixtures. The suite runs on whatever DATABASE_URL and REDIS_URL point at (see README)."""
+
+import io
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from PIL import Image
+
+from tests.factories import PASSWORD, UserFactory
+
+
+def pytest_report_header(config):
+    db = settings.DATABASES["default"]
+    cache_backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    return [
+        f"craftads: database={db['ENGINE'].rsplit('.', 1)[-1]} ({db.get('HOST') or db.get('NAME')}), "
+        f"cache={cache_backend}, broker={settings.CELERY_BROKER_URL.split('://')[0]}",
+    ]
+
+
+def pytest_collection_modifyitems(config, items):
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (the README's test command does)")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(skip_pg)
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # Rate limits and sessions live in the cache: no test inherits another's counters.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def auth_client(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def admin_client_(client, staff_user):
+    client.force_login(staff_user)
+    return client
+
+
+def make_image_bytes(fmt: str = "PNG", size=(64, 48), colour=(46, 91, 255), mode="RGB", **save_kwargs) -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, size, colour if mode != "1" else 1).save(buffer, format=fmt, **save_kwargs)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def image_bytes():
+    return make_image_bytes
+
+
+@pytest.fixture
+def database_vendor():
+    return connection.vendor
