@@ -171,6 +171,8 @@ class BrandKitForm(forms.Form):
 
 
 class BusinessProfileForm(forms.ModelForm):
+    website_url = forms.URLField(label="Website", max_length=500, required=False, assume_scheme="https")
+
     class Meta:
         model = BusinessProfile
         fields = [

@@ -11,14 +11,16 @@ _PAIR = re.compile(
     re.I,
 )
 _BEARER = re.compile(r"(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.I)
+_API_KEY = re.compile(r"\bca_[0-9a-f]{12}_[A-Za-z0-9_-]{20,}")
 _STRIPE = re.compile(r"\b(sk|rk|whsec|pk)_(live|test)?_?[A-Za-z0-9]{8,}\b")
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+@", re.I)
 REDACTED = "[redacted]"
 
 
 def redact(text: str) -> str:
-    text = _PAIR.sub(lambda m: f"{m['key']}{m['sep']}{m['quote']}{REDACTED}", text)
     text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    text = _API_KEY.sub(REDACTED, text)
+    text = _PAIR.sub(lambda m: m[0] if REDACTED in m[0] else f"{m['key']}{m['sep']}{m['quote']}{REDACTED}", text)
     text = _STRIPE.sub(REDACTED, text)
     return _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{REDACTED}@", text)
 

@@ -14,10 +14,9 @@ from tests.factories import PASSWORD, UserFactory
 def pytest_report_header(config):
     db = settings.DATABASES["default"]
     cache_backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
-    return [
-        f"craftads: database={db['ENGINE'].rsplit('.', 1)[-1]} ({db.get('HOST') or db.get('NAME')}), "
-        f"cache={cache_backend}, broker={settings.CELERY_BROKER_URL.split('://')[0]}",
-    ]
+    database = f"{db['ENGINE'].rsplit('.', 1)[-1]} ({db.get('HOST') or db.get('NAME')})"
+    broker = settings.CELERY_BROKER_URL.split("://")[0]
+    return [f"craftads: database={database}, cache={cache_backend}, broker={broker}"]
 
 
 def pytest_collection_modifyitems(config, items):

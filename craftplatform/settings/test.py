@@ -7,7 +7,7 @@ they do not.
 """
 
 from .base import *  # noqa: F403
-from .base import CELERY_BROKER_URL, env
+from .base import CELERY_BROKER_URL, VAR_DIR, env
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-used-anywhere-else-0123456789"  # noqa: S105
@@ -25,3 +25,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LOGGING["root"]["level"] = "WARNING"
+
+# whitenoise looks for collected files at start-up; tests serve none.
+STATIC_ROOT = VAR_DIR / "test-staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
