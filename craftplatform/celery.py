@@ -28,7 +28,9 @@ def build_conf(settings) -> dict:
         folder = Path(settings.CELERY_BROKER_DIR)
         (folder / "queue").mkdir(parents=True, exist_ok=True)
         (folder / "processed").mkdir(parents=True, exist_ok=True)
+        (folder / "control").mkdir(parents=True, exist_ok=True)
         transport_options = {
+            "control_folder": str(folder / "control"),
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
             "processed_folder": str(folder / "processed"),
