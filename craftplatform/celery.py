@@ -83,11 +83,15 @@ def validate_conf(settings) -> None:
         raise ImproperlyConfigured("CELERY_TASK_SOFT_TIME_LIMIT must be below CELERY_TASK_TIME_LIMIT.")
 
 
-@app.on_after_configure.connect
-def _configure(sender, **kwargs):
-    # Django settings are lazy: they are read here, once Celery configures itself.
+def _conf_from_django_settings() -> dict:
     validate_conf(django_settings)
-    sender.conf.update(build_conf(django_settings))
+    return build_conf(django_settings)
+
+
+# Django settings are lazy: Celery calls this once it configures itself. Not a signal
+# receiver: Celery logs and swallows a receiver's exception, so a worker with unsafe
+# limits would start anyway, without any of this configuration.
+app.add_defaults(_conf_from_django_settings)
 
 
 app.autodiscover_tasks()
