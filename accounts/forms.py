@@ -94,7 +94,7 @@ class BrandKitForm(forms.Form):
     name = forms.CharField(label="Brand name", max_length=255, required=False)
     website_url = forms.URLField(label="Website", max_length=500, required=False, assume_scheme="https")
     logo = ImageUploadField(
-        label="Logo",
+        label="Upload a logo",
         help_text="PNG with a transparent background works best. PNG, JPEG or WebP, up to 10 MB.",
         widget=forms.FileInput(attrs={"accept": IMAGE_ACCEPT}),
     )
@@ -120,7 +120,7 @@ class BrandKitForm(forms.Form):
         super().__init__(*args, **kwargs)
         for key in PALETTE_KEYS:
             self.fields[f"colour_{key}"] = forms.CharField(
-                label=f"{key.capitalize()} colour", max_length=7, widget=ColourInput(), initial=DEFAULT_PALETTE[key]
+                label=key.capitalize(), max_length=7, widget=ColourInput(), initial=DEFAULT_PALETTE[key]
             )
 
     @classmethod

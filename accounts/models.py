@@ -11,6 +11,7 @@ from accounts.constants import (
     DEFAULT_NOTIFICATIONS,
     DEFAULT_PALETTE,
     DEFAULT_TYPOGRAPHY,
+    PALETTE_KEYS,
     AuthProvider,
     BudgetRange,
     BusinessType,
@@ -188,6 +189,11 @@ class BrandProfile(MutableModel):
         return (self.color_palette or {}).get(key) or DEFAULT_PALETTE[key]
 
     @property
+    def palette_items(self) -> list[tuple[str, str]]:
+        """The palette in its fixed order, whatever order the database returns the JSON keys in."""
+        return [(key, self.colour(key)) for key in PALETTE_KEYS]
+
+    @property
     def completeness(self) -> dict[str, bool]:
         return {
             "name": bool(self.name),
@@ -195,6 +201,21 @@ class BrandProfile(MutableModel):
             "palette": (self.color_palette or {}) != DEFAULT_PALETTE and bool(self.color_palette),
             "voice": bool((self.brand_voice or {}).get("tone")),
         }
+
+
+# How an audit action reads to the user it is about (dashboard, activity lists).
+ACTION_LABELS = {
+    "account.signed_up": "You created your account",
+    "account.signed_in": "You signed in",
+    "account.signed_out": "You signed out",
+    "account.email_verified": "You verified your email address",
+    "account.password_changed": "You changed your password",
+    "account.password_set": "You set a password",
+    "account.password_reset": "You reset your password",
+    "account.data_exported": "You downloaded your data",
+    "api_key.created": "You created an API key",
+    "api_key.revoked": "An API key was revoked",
+}
 
 
 class AuditEvent(TimestampedModel):
@@ -219,6 +240,10 @@ class AuditEvent(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.action} on {self.target_type}:{self.target_id}"
+
+    @property
+    def action_label(self) -> str:
+        return ACTION_LABELS.get(self.action, self.action.replace(".", ": ").replace("_", " ").capitalize())
 
 
 API_KEY_PREFIX = "ca"

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from craftplatform import views
@@ -29,7 +29,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
 ]
 
-if settings.DEBUG and "storages.backends.s3" not in settings.STORAGES["default"]["BACKEND"]:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.SERVE_MEDIA and settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
+    urlpatterns.append(
+        re_path(r"^media/(?P<path>.+)$", views.media, name="media"),
+    )

@@ -240,6 +240,9 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
+# The web process serves local uploads itself (embedded mode, tests). Production keeps
+# them in S3, or behind a proxy that serves MEDIA_ROOT (MEDIA_SERVED_BY_PROXY).
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=DEBUG)
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
 AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")

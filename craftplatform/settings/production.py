@@ -40,6 +40,16 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
 
+# Uploads live in S3, unless the operator's proxy serves MEDIA_ROOT at /media/.
+MEDIA_SERVED_BY_PROXY = env.bool("MEDIA_SERVED_BY_PROXY", default=False)
+SERVE_MEDIA = False
+if STORAGES["default"]["BACKEND"].endswith("FileSystemStorage") and not MEDIA_SERVED_BY_PROXY:
+    _refuse(
+        "AWS_STORAGE_BUCKET_NAME",
+        "uploads would be stored on local disk and never served. Use S3 (or set MEDIA_SERVED_BY_PROXY=true "
+        "when your proxy serves MEDIA_ROOT at /media/).",
+    )
+
 # Compressed, hashed static files served by whitenoise.
 STORAGES = {
     **STORAGES,

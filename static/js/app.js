@@ -21,3 +21,19 @@ document.addEventListener("click", function (event) {
     setTimeout(function () { button.textContent = label; }, 1500);
   });
 });
+
+// Show the hex value beside each colour picker, kept in step as the user picks.
+document.querySelectorAll('input[type="color"]').forEach(function (input) {
+  var output = document.createElement("output");
+  output.className = "ms-2 small font-monospace align-middle";
+  output.setAttribute("for", input.id);
+  output.value = input.value.toUpperCase();
+  input.insertAdjacentElement("afterend", output);
+  input.addEventListener("input", function () { output.value = input.value.toUpperCase(); });
+});
+
+// After a failed submit, move focus to the first field with an error.
+(function () {
+  var invalid = document.querySelector(".is-invalid");
+  if (invalid) invalid.focus();
+})();

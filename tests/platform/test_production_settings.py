@@ -19,6 +19,7 @@ def _run(*args, **env_overrides):
             "DJANGO_SECRET_KEY": GOOD_KEY,
             "DJANGO_ALLOWED_HOSTS": "ads.example.com",
             "DJANGO_DEBUG": "false",
+            "AWS_STORAGE_BUCKET_NAME": "craftads-media",
         }
     )
     env.update({k: v for k, v in env_overrides.items() if v is not None})
@@ -47,6 +48,7 @@ def test_check_deploy_is_clean_with_production_settings():
         ({"DJANGO_DEBUG": "true"}, "DJANGO_DEBUG"),
         ({"DJANGO_ALLOWED_HOSTS": None}, "DJANGO_ALLOWED_HOSTS"),
         ({"DJANGO_ALLOWED_HOSTS": ""}, "DJANGO_ALLOWED_HOSTS"),
+        ({"AWS_STORAGE_BUCKET_NAME": None}, "AWS_STORAGE_BUCKET_NAME"),
     ],
 )
 def test_insecure_settings_are_refused_naming_the_variable(overrides, variable):
@@ -84,3 +86,8 @@ def test_s3_storage_switches_on_with_its_bucket():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "storages.backends.s3.S3Storage"
+
+
+def test_local_uploads_are_allowed_when_a_proxy_serves_them():
+    result = _run("check", AWS_STORAGE_BUCKET_NAME=None, MEDIA_SERVED_BY_PROXY="true")
+    assert result.returncode == 0, result.stderr
