@@ -99,16 +99,7 @@ class BrandKitSerializer(serializers.Serializer):
 class BusinessProfileSerializer(serializers.ModelSerializer):
     class Meta:
         model = BusinessProfile
-        fields = [
-            "business_name",
-            "business_type",
-            "industry",
-            "website_url",
-            "business_address",
-            "target_audience_description",
-            "monthly_budget_range",
-            "updated_at",
-        ]
+        fields = [*BusinessProfile.EDITABLE_FIELDS, "updated_at"]
         read_only_fields = ["updated_at"]
 
 

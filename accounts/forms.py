@@ -175,15 +175,7 @@ class BusinessProfileForm(forms.ModelForm):
 
     class Meta:
         model = BusinessProfile
-        fields = [
-            "business_name",
-            "business_type",
-            "industry",
-            "website_url",
-            "business_address",
-            "target_audience_description",
-            "monthly_budget_range",
-        ]
+        fields = list(BusinessProfile.EDITABLE_FIELDS)
         labels = {
             "business_address": "Address",
             "target_audience_description": "Who are your customers?",

@@ -138,6 +138,17 @@ class UserPreference(MutableModel):
 
 
 class BusinessProfile(MutableModel):
+    # The fields the user edits, in the order forms and the API show them.
+    EDITABLE_FIELDS = (
+        "business_name",
+        "business_type",
+        "industry",
+        "website_url",
+        "business_address",
+        "target_audience_description",
+        "monthly_budget_range",
+    )
+
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="business_profile")
     business_name = models.CharField(max_length=255, blank=True)
     business_type = models.CharField(max_length=100, choices=BusinessType.choices, blank=True)

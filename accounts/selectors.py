@@ -7,28 +7,25 @@ from accounts.models import ApiKey, AuditEvent, BrandProfile, BusinessProfile, U
 from accounts.services import ensure_user_records
 
 
-def get_preferences(*, user: User) -> UserPreference:
+def _own_record(model, user: User):
+    """The user's one row of `model`; users made before it existed get theirs on first read."""
     try:
-        return UserPreference.objects.get(user=user)
-    except UserPreference.DoesNotExist:
+        return model.objects.get(user=user)
+    except model.DoesNotExist:
         ensure_user_records(user=user)
-        return UserPreference.objects.get(user=user)
+        return model.objects.get(user=user)
+
+
+def get_preferences(*, user: User) -> UserPreference:
+    return _own_record(UserPreference, user)
 
 
 def get_brand_profile(*, user: User) -> BrandProfile:
-    try:
-        return BrandProfile.objects.get(user=user)
-    except BrandProfile.DoesNotExist:
-        ensure_user_records(user=user)
-        return BrandProfile.objects.get(user=user)
+    return _own_record(BrandProfile, user)
 
 
 def get_business_profile(*, user: User) -> BusinessProfile:
-    try:
-        return BusinessProfile.objects.get(user=user)
-    except BusinessProfile.DoesNotExist:
-        ensure_user_records(user=user)
-        return BusinessProfile.objects.get(user=user)
+    return _own_record(BusinessProfile, user)
 
 
 def list_api_keys(*, user: User) -> QuerySet[ApiKey]:

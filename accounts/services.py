@@ -161,15 +161,7 @@ def update_brand_profile(
 @transaction.atomic
 def update_business_profile(*, user: User, values: dict[str, Any]) -> BusinessProfile:
     profile, _ = BusinessProfile.objects.select_for_update().get_or_create(user=user)
-    for field in (
-        "business_name",
-        "business_type",
-        "industry",
-        "website_url",
-        "business_address",
-        "target_audience_description",
-        "monthly_budget_range",
-    ):
+    for field in BusinessProfile.EDITABLE_FIELDS:
         if field in values:
             setattr(profile, field, values[field])
     profile.full_clean(exclude=["user"])
