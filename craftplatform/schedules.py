@@ -35,6 +35,22 @@ SCHEDULES: list[Schedule] = [
         description="Deletes expired sessions from the database once a day.",
         expires_seconds=6 * 3600,
     ),
+    Schedule(
+        name="release expired credit holds",
+        task="credits.tasks.release_expired_holds_task",
+        crontab={"minute": "*/5"},
+        # A job that died without settling its hold must not keep the user's credits reserved.
+        description="Releases credit holds whose expiry passed.",
+        expires_seconds=4 * 60,
+    ),
+    Schedule(
+        name="reconcile credits",
+        task="credits.tasks.reconcile_credits_task",
+        crontab={"minute": "40", "hour": "4"},
+        # The ledger is the truth: report any balance that disagrees, never fix it silently.
+        description="Checks every balance against its ledger and open holds; logs differences.",
+        expires_seconds=6 * 3600,
+    ),
 ]
 
 

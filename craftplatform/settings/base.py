@@ -356,4 +356,7 @@ X_FRAME_OPTIONS = "DENY"
 # Product settings
 # ---------------------------------------------------------------------------
 PRODUCT_NAME = "CraftAds"
+CREDITS_SIGNUP_BONUS = env.int("CREDITS_SIGNUP_BONUS", default=20)
+# A hold nobody settles is released by the sweep after this long.
+CREDITS_HOLD_TTL_SECONDS = env.int("CREDITS_HOLD_TTL_SECONDS", default=2 * 60 * 60)
 SUPPORT_EMAIL = env("SUPPORT_EMAIL", default="support@craftads.local")

@@ -1,0 +1,127 @@
+"""What an action costs a user now, and whether they may do it: one function every paid action uses."""
+
+import math
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.db.models import Sum
+from django.utils import timezone
+
+from credits.constants import TIER_ORDER, HoldStatus, Tier
+from credits.errors import OperationNotAllowed
+from credits.models import CreditAccount, CreditHold, PricingRule
+from credits.services.ledger import get_or_open_account, hold_credits
+
+
+def user_tier(user) -> str:
+    """The user's plan tier. Every user is on the free tier until subscriptions are built."""
+    return Tier.FREE
+
+
+@dataclass(frozen=True)
+class Quote:
+    operation: str
+    quantity: int
+    unit_cost: int
+    total: int
+    tier: str
+    available: int
+    allowed: bool
+    reason: str = ""
+    needs_credits: int = 0
+    details: dict = field(default_factory=dict)
+
+    @property
+    def affordable(self) -> bool:
+        return self.available >= self.total
+
+
+def _used_today(account_id, operation: str) -> int:
+    start = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    return (
+        CreditHold.objects.filter(account_id=account_id, operation=operation, created_at__gte=start)
+        .exclude(status=HoldStatus.RELEASED)
+        .aggregate(total=Sum("quantity"))["total"]
+        or 0
+    )
+
+
+def quote(*, user, operation: str, quantity: int = 1) -> Quote:
+    """The price of `quantity` units of `operation` for this user, and whether they may do it now."""
+    if quantity < 1:
+        raise OperationNotAllowed("Choose at least one.")
+    rule = PricingRule.objects.filter(operation=operation).first()
+    account = get_or_open_account(user=user)
+    tier = user_tier(user)
+    if rule is None or not rule.enabled:
+        return Quote(operation, quantity, 0, 0, tier, account.available, False, "This action is switched off.")
+    multiplier = float((rule.tier_multipliers or {}).get(tier, 1.0))
+    unit_cost = math.ceil(rule.base_cost * multiplier) if rule.base_cost else 0
+    total = unit_cost * quantity
+    reason = ""
+    if TIER_ORDER.index(tier) < TIER_ORDER.index(rule.minimum_tier):
+        reason = f"This needs the {Tier(rule.minimum_tier).label} plan or higher."
+    elif rule.daily_limit is not None and _used_today(account.pk, operation) + quantity > rule.daily_limit:
+        reason = f"You reached today's limit of {rule.daily_limit} for this; it resets at midnight UTC."
+    elif account.available < total:
+        reason = f"This needs {total} credits and you have {account.available} available."
+    return Quote(
+        operation=operation,
+        quantity=quantity,
+        unit_cost=unit_cost,
+        total=total,
+        tier=tier,
+        available=account.available,
+        allowed=not reason,
+        reason=reason,
+        needs_credits=max(0, total - account.available),
+        details={"base_cost": rule.base_cost, "multiplier": multiplier, "daily_limit": rule.daily_limit},
+    )
+
+
+def _check_rate(user, rule: PricingRule, quantity: int) -> None:
+    if not rule.rate_limit_per_minute:
+        return
+    key = f"credits:rate:{user.pk}:{rule.operation}:{timezone.now():%Y%m%d%H%M}"
+    cache.add(key, 0, timeout=90)
+    if cache.incr(key, quantity) > rule.rate_limit_per_minute:
+        raise OperationNotAllowed("Too many requests in a minute for this action. Wait a moment and try again.")
+
+
+def hold_for_operation(
+    *,
+    user,
+    operation: str,
+    quantity: int,
+    reference_type: str,
+    reference_id: str,
+    idempotency_key: str | None = None,
+    description: str = "",
+    ttl: timedelta | None = None,
+) -> tuple[CreditHold, Quote]:
+    """Price the action, check the user may do it, and hold its credits; raises a DomainError otherwise."""
+    priced = quote(user=user, operation=operation, quantity=quantity)
+    if not priced.allowed and priced.affordable:
+        raise OperationNotAllowed(priced.reason)
+    rule = PricingRule.objects.get(operation=operation)
+    _check_rate(user, rule, quantity)
+
+    def within_daily_limit(account: CreditAccount) -> None:
+        # Re-counted under the account lock: two requests at once cannot both take the last unit.
+        if rule.daily_limit is not None and _used_today(account.pk, operation) + quantity > rule.daily_limit:
+            raise OperationNotAllowed(f"You reached today's limit of {rule.daily_limit} for this.")
+
+    hold = hold_credits(
+        user=user,
+        amount=priced.total,
+        reference_type=reference_type,
+        reference_id=reference_id,
+        operation=operation,
+        quantity=quantity,
+        idempotency_key=idempotency_key,
+        description=description or f"{rule.get_operation_display()} × {quantity}",
+        ttl=ttl,
+        check=within_daily_limit,
+    )
+    return hold, priced
