@@ -6,4 +6,6 @@ app_name = "credits"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("history/", views.history, name="history"),
+    path("history.csv", views.history_csv, name="history_csv"),
 ]

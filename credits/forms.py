@@ -1,0 +1,32 @@
+from django import forms
+
+from credits.constants import TransactionType
+
+
+class HistoryFilterForm(forms.Form):
+    type = forms.ChoiceField(label="Kind", choices=[("", "All kinds"), *TransactionType.choices], required=False)
+    date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("date_from") and cleaned.get("date_to") and cleaned["date_from"] > cleaned["date_to"]:
+            self.add_error("date_to", "The end date must be on or after the start date.")
+        return cleaned
+
+
+class AdjustCreditsForm(forms.Form):
+    amount = forms.IntegerField(
+        label="Credits", help_text="Positive to add, negative to remove. Removal never goes below what is available."
+    )
+    reason = forms.CharField(
+        label="Reason", max_length=255, help_text="Shown in the user's history and the audit trail."
+    )
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount == 0:
+            raise forms.ValidationError("Enter a number other than zero.")
+        if abs(amount) > 1_000_000:
+            raise forms.ValidationError("Adjust by at most 1,000,000 credits at a time.")
+        return amount
