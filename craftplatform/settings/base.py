@@ -94,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "craftplatform.context_processors.site",
+                "credits.context_processors.credits",
             ],
         },
     },

@@ -85,3 +85,9 @@ def test_credits_api(user, other_user):
     quote = client.get("/api/v1/credits/quote/", {"operation": "vectorize", "quantity": 2}).json()
     assert (quote["total"], quote["allowed"]) == (6, True)
     assert client.get("/api/v1/credits/quote/", {"operation": "teleport"}).status_code == 400
+
+
+def test_top_bar_shows_available_credits_once_the_account_is_open(auth_client, user):
+    assert b"credits</a>" not in auth_client.get(reverse("accounts:dashboard")).content
+    services.get_or_open_account(user=user)
+    assert b">20 credits</a>" in auth_client.get(reverse("accounts:dashboard")).content
