@@ -60,8 +60,18 @@ class TransactionListView(generics.ListAPIView):
         return selectors.transactions_for(user=self.request.user, type=kind)
 
 
+class QuoteResultSerializer(serializers.Serializer):
+    operation = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_cost = serializers.IntegerField()
+    total = serializers.IntegerField()
+    available = serializers.IntegerField()
+    allowed = serializers.BooleanField()
+    reason = serializers.CharField()
+
+
 class QuoteView(APIView):
-    @extend_schema(parameters=[QuoteSerializer])
+    @extend_schema(parameters=[QuoteSerializer], responses=QuoteResultSerializer)
     def get(self, request):
         params = QuoteSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
