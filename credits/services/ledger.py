@@ -8,7 +8,8 @@ same request returns the first result; with a different request it is refused.
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -56,6 +57,25 @@ def get_or_open_account(*, user) -> CreditAccount:
         )
         account.refresh_from_db()
     return account
+
+
+def _lock_account_of(user) -> CreditAccount:
+    """The user's account, locked in the caller's transaction: one query when it exists (the usual case)."""
+    try:
+        return CreditAccount.objects.select_for_update(of=("self",)).get(user=user)
+    except CreditAccount.DoesNotExist:
+        return lock_account(get_or_open_account(user=user).pk)
+
+
+@contextmanager
+def _key_taken_meanwhile(key: str | None, fingerprint: str) -> Iterator[None]:
+    """A key that another account's transaction took after our replay check: answer as a later call would."""
+    try:
+        yield
+    except IntegrityError:
+        if key is not None:
+            _replay(key, fingerprint)  # raises IdempotencyConflict for a different request
+        raise
 
 
 def _replay(key: str | None, fingerprint: str) -> CreditTransaction | None:
@@ -143,9 +163,10 @@ def grant_credits(
     if not idempotency_key:
         raise CreditError("A grant needs an idempotency key derived from its source.")
     fingerprint = _fingerprint(user=str(user.pk), amount=amount, type=type, ref=(reference_type, str(reference_id)))
-    account = get_or_open_account(user=user)
-    with transaction.atomic():
-        locked = lock_account(account.pk)
+    if not CreditAccount.objects.filter(user=user).exists():
+        get_or_open_account(user=user)
+    with _key_taken_meanwhile(idempotency_key, fingerprint), transaction.atomic():
+        locked = _lock_account_of(user)
         # Checked under the lock: a concurrent grant with the same key has committed by now.
         existing = _replay(idempotency_key, fingerprint)
         if existing is not None:
@@ -179,9 +200,8 @@ def spend_credits(
     if amount <= 0:
         raise CreditError("A spend must be a positive number of credits.")
     fingerprint = _fingerprint(user=str(user.pk), amount=amount, ref=(reference_type, str(reference_id)))
-    account = get_or_open_account(user=user)
-    with transaction.atomic():
-        locked = lock_account(account.pk)
+    with _key_taken_meanwhile(idempotency_key, fingerprint), transaction.atomic():
+        locked = _lock_account_of(user)
         existing = _replay(idempotency_key, fingerprint)
         if existing is not None:
             return existing
@@ -216,9 +236,8 @@ def hold_credits(
     """Reserve credits for a job. `check` runs under the account lock (daily limits) and may raise."""
     if amount <= 0:
         raise CreditError("A hold must be a positive number of credits.")
-    account = get_or_open_account(user=user)
     with transaction.atomic():
-        locked = lock_account(account.pk)
+        locked = _lock_account_of(user)
         if idempotency_key:
             existing = CreditHold.objects.filter(idempotency_key=idempotency_key).first()
             if existing is not None:
@@ -319,7 +338,7 @@ def refund_usage(
         raise CreditError("Only usage can be refunded.")
     amount = -usage.amount if amount is None else amount
     fingerprint = _fingerprint(usage=str(usage.pk), amount=amount)
-    with transaction.atomic():
+    with _key_taken_meanwhile(idempotency_key, fingerprint), transaction.atomic():
         account = lock_account(usage.account_id)
         existing = _replay(idempotency_key, fingerprint)
         if existing is not None:
@@ -372,10 +391,9 @@ def take_back_credits(
         raise CreditError(f"{type} is not a kind of take-back.")
     if amount <= 0:
         raise CreditError("A take-back must be a positive number of credits.")
-    account = get_or_open_account(user=user)
     fingerprint = _fingerprint(user=str(user.pk), amount=amount, type=type, ref=(reference_type, str(reference_id)))
-    with transaction.atomic():
-        locked = lock_account(account.pk)
+    with _key_taken_meanwhile(idempotency_key, fingerprint), transaction.atomic():
+        locked = _lock_account_of(user)
         existing = _replay(idempotency_key, fingerprint)
         if existing is not None:
             return TakeBackResult(existing, -existing.amount, existing.metadata.get("shortfall", 0))
@@ -409,7 +427,7 @@ def gift_credits(
     source = get_or_open_account(user=sender)
     target = get_or_open_account(user=recipient)
     fingerprint = _fingerprint(sender=str(sender.pk), recipient=str(recipient.pk), amount=amount)
-    with transaction.atomic():
+    with _key_taken_meanwhile(f"{idempotency_key}:sent", fingerprint), transaction.atomic():
         locked = lock_accounts([source.pk, target.pk])
         existing = _replay(f"{idempotency_key}:sent", fingerprint)
         if existing is not None:

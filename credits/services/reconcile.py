@@ -18,9 +18,10 @@ class Discrepancy:
     expected: int
 
     def __str__(self) -> str:
+        source = "its ledger sums to" if self.kind == "balance" else "its open holds sum to"
         return (
             f"account {self.account_id} ({self.user}): {self.kind} is {self.recorded}, "
-            f"the ledger says {self.expected} (difference {self.recorded - self.expected:+d})"
+            f"{source} {self.expected} (difference {self.recorded - self.expected:+d})"
         )
 
 
