@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 from accounts import services
 from accounts.constants import PALETTE_KEYS
 from accounts.models import ApiKey, AuditEvent, BrandProfile, BusinessProfile, User, UserPreference
+from craftplatform.admin import ReadOnlyAdmin
 
 
 class CraftUserCreationForm(UserCreationForm):
@@ -208,18 +209,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "action", "actor", "target_type", "target_repr", "ip_address")
     list_filter = ("action", "target_type", "created_at")
     search_fields = ("action", "target_id", "target_repr", "actor__email", "ip_address")
     list_select_related = ("actor",)
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

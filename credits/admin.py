@@ -5,23 +5,11 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 
 from accounts import services as account_services
+from craftplatform.admin import ReadOnlyAdmin
 from credits import services
 from credits.errors import CreditError
 from credits.forms import AdjustCreditsForm
 from credits.models import CreditAccount, CreditHold, CreditTransaction, PricingRule
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Money history is read in the admin, never edited: changes go through the services."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class RecentTransactionsInline(admin.TabularInline):
