@@ -55,3 +55,51 @@ class Tier(models.TextChoices):
 
 
 TIER_ORDER = [Tier.FREE, Tier.STARTER, Tier.PRO, Tier.BUSINESS]
+
+
+class BillingInterval(models.TextChoices):
+    MONTH = "month", "Monthly"
+    YEAR = "year", "Yearly"
+
+
+class Rollover(models.TextChoices):
+    EXPIRE = "expire", "Unused credits expire at the end of each period"
+    ROLLOVER = "rollover", "Unused credits roll over, up to a cap"
+
+
+class SubscriptionStatus(models.TextChoices):
+    """Stripe's subscription statuses, which we mirror."""
+
+    INCOMPLETE = "incomplete", "Waiting for the first payment"
+    INCOMPLETE_EXPIRED = "incomplete_expired", "First payment never made"
+    TRIALING = "trialing", "Trial"
+    ACTIVE = "active", "Active"
+    PAST_DUE = "past_due", "Payment overdue"
+    UNPAID = "unpaid", "Unpaid"
+    CANCELED = "canceled", "Cancelled"
+    PAUSED = "paused", "Paused"
+
+
+# A subscription in these states gives its plan's tier, credits and (no) watermark.
+LIVE_SUBSCRIPTION_STATUSES = {SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE}
+
+
+class PaymentKind(models.TextChoices):
+    CREDIT_PACK = "credit_pack", "Credit pack"
+    SUBSCRIPTION = "subscription", "Plan payment"
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for payment"
+    SUCCEEDED = "succeeded", "Paid"
+    FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Checkout abandoned"
+    PARTIALLY_REFUNDED = "partially_refunded", "Partly refunded"
+    REFUNDED = "refunded", "Refunded"
+
+
+class EventStatus(models.TextChoices):
+    RECEIVED = "received", "Received"
+    PROCESSED = "processed", "Processed"
+    IGNORED = "ignored", "Not a type we handle"
+    FAILED = "failed", "Failed (Stripe will retry)"

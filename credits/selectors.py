@@ -2,11 +2,14 @@
 
 from datetime import date
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from credits.constants import Operation
-from credits.models import CreditAccount, CreditTransaction, PricingRule
-from credits.services import get_or_open_account, quote
+from credits.constants import Operation, PaymentStatus
+from credits.models import CreditAccount, CreditPackage, CreditTransaction, Payment, PricingRule, SubscriptionPlan
+from credits.services import billing, get_or_open_account, plans, quote
+from credits.services.ledger import projected_available
 
 
 def account_for(*, user) -> CreditAccount:
@@ -44,3 +47,47 @@ def price_list_for(*, user) -> list[dict]:
             }
         )
     return prices
+
+
+def plan_summary_for(*, user) -> dict:
+    """The user's plan, subscription and today's free credits, for the overview page."""
+    account = get_or_open_account(user=user)
+    subscription = billing.live_subscription_for(user=user)
+    plan = subscription.plan if subscription else plans.free_plan()
+    today = timezone.localdate()
+    allowance = plan.daily_allowance if plan and settings.CREDITS_DAILY_ALLOWANCE else 0
+    if account.daily_reset_date == today:
+        allowance_left = max(0, account.daily_allowance - account.daily_used)
+        allowance_today = account.daily_allowance
+    else:
+        allowance_left = allowance_today = allowance
+    return {
+        "account": account,
+        "available": projected_available(account),
+        "plan": plan,
+        "subscription": subscription,
+        "allowance_today": allowance_today,
+        "allowance_left": allowance_left,
+        "can_manage_billing": bool(account.stripe_customer_id) and billing.billing_enabled(),
+    }
+
+
+def payments_for(*, user) -> QuerySet[Payment]:
+    return (
+        Payment.objects.filter(account__user=user)
+        .exclude(status=PaymentStatus.EXPIRED)
+        .select_related("package", "subscription__plan")
+        .order_by("-created_at")
+    )
+
+
+def payment_for_checkout(*, user, session_id: str) -> Payment | None:
+    return Payment.objects.filter(account__user=user, provider_payment_id=session_id).first()
+
+
+def packages_on_sale() -> list[CreditPackage]:
+    return billing.purchasable_packages()
+
+
+def plans_on_offer() -> list[SubscriptionPlan]:
+    return list(SubscriptionPlan.objects.filter(is_active=True).order_by("display_order", "price"))

@@ -360,4 +360,15 @@ PRODUCT_NAME = "CraftAds"
 CREDITS_SIGNUP_BONUS = env.int("CREDITS_SIGNUP_BONUS", default=20)
 # A hold nobody settles is released by the sweep after this long.
 CREDITS_HOLD_TTL_SECONDS = env.int("CREDITS_HOLD_TTL_SECONDS", default=2 * 60 * 60)
+# Daily free credits as each plan sets them (the free plan: 3). False gives none, whatever the plans say.
+CREDITS_DAILY_ALLOWANCE = env.bool("CREDITS_DAILY_ALLOWANCE", default=True)
 SUPPORT_EMAIL = env("SUPPORT_EMAIL", default="support@craftads.local")
+
+# Stripe: buying credits and plans is switched on by the secret key. Without it the
+# packs and plans pages say buying is off and staff can still grant credits.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+# Only for pointing the SDK at a local Stripe fake (tests, demos); empty means Stripe itself.
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300

@@ -16,6 +16,9 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLOWED_HOSTS = ["*"]
 SERVE_MEDIA = True
 
+# Balances in tests are exact: the daily free credits are switched on only by the tests about them.
+CREDITS_DAILY_ALLOWANCE = False
+
 # Jobs run inline unless a test starts a real worker (tests/workers).
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_BROKER_URL = CELERY_BROKER_URL

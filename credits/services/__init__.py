@@ -1,5 +1,6 @@
 """Every change to credits goes through these functions (DESIGN.md section 5)."""
 
+from credits.services import billing, plans, webhooks  # noqa: F401
 from credits.services.ledger import (  # noqa: F401
     TakeBackResult,
     admin_adjust_credits,

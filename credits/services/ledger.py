@@ -22,7 +22,8 @@ from accounts import services as account_services
 from credits.constants import GRANT_TYPES, HoldStatus, TransactionType
 from credits.errors import CreditError, IdempotencyConflict, InsufficientCredits
 from credits.lock_objects import lock_account, lock_accounts
-from credits.models import CreditAccount, CreditHold, CreditTransaction
+from credits.models import CreditAccount, CreditHold, CreditShortfall, CreditTransaction
+from credits.services import plans
 
 
 def _fingerprint(**parts) -> str:
@@ -115,12 +116,15 @@ def _write_entry(
             account.lifetime_purchased += amount
     elif type == TransactionType.USAGE:
         account.lifetime_spent += -amount
+        # Today's free credits are spent first.
+        account.daily_used = min(account.daily_allowance, account.daily_used + -amount)
     account.save(
         update_fields=[
             "balance",
             "lifetime_granted",
             "lifetime_spent",
             "lifetime_purchased",
+            "daily_used",
             "updated_at",
             *extra_fields,
         ]
@@ -141,6 +145,60 @@ def _write_entry(
         expires_at=expires_at,
         **_actor_fields(actor),
     )
+
+
+_DAILY_FIELDS = ("daily_allowance", "daily_used", "daily_reset_date")
+
+
+def refresh_daily_allowance(account: CreditAccount) -> None:
+    """On a locked account: expire what is left of yesterday's free credits and grant today's.
+
+    Runs on the first paid action of a day (midnight in TIME_ZONE), so idle accounts
+    write nothing. The amount comes from the user's plan (the free plan has some).
+    """
+    today = timezone.localdate()
+    if account.daily_reset_date == today or not settings.CREDITS_DAILY_ALLOWANCE:
+        return
+    if account.daily_reset_date is not None:
+        leftover = min(account.daily_allowance - account.daily_used, account.available)
+        if leftover > 0:
+            _write_entry(
+                account,
+                type=TransactionType.EXPIRY,
+                amount=-leftover,
+                idempotency_key=f"daily-expiry:{account.pk}:{account.daily_reset_date.isoformat()}",
+                reference_type="daily_allowance",
+                reference_id=account.daily_reset_date.isoformat(),
+                description="Unused free credits of an earlier day",
+            )
+    plan = plans.plan_for_account(account)
+    account.daily_allowance = plan.daily_allowance if plan else 0
+    account.daily_used = 0
+    account.daily_reset_date = today
+    if account.daily_allowance:
+        _write_entry(
+            account,
+            type=TransactionType.DAILY_ALLOWANCE,
+            amount=account.daily_allowance,
+            idempotency_key=f"daily:{account.pk}:{today.isoformat()}",
+            reference_type="daily_allowance",
+            reference_id=today.isoformat(),
+            description="Today's free credits",
+            extra_fields=_DAILY_FIELDS,
+        )
+    else:
+        account.save(update_fields=[*_DAILY_FIELDS, "updated_at"])
+
+
+def projected_available(account: CreditAccount) -> int:
+    """What the user can spend now, counting today's free credits not granted yet (a read: writes nothing)."""
+    if account.daily_reset_date == timezone.localdate() or not settings.CREDITS_DAILY_ALLOWANCE:
+        return account.available
+    available = account.available
+    if account.daily_reset_date is not None:
+        available -= max(0, min(account.daily_allowance - account.daily_used, available))
+    plan = plans.plan_for_account(account)
+    return available + (plan.daily_allowance if plan else 0)
 
 
 def grant_credits(
@@ -205,6 +263,7 @@ def spend_credits(
         existing = _replay(idempotency_key, fingerprint)
         if existing is not None:
             return existing
+        refresh_daily_allowance(locked)
         if locked.available < amount:
             raise InsufficientCredits(needed=amount, available=locked.available)
         return _write_entry(
@@ -248,6 +307,7 @@ def hold_credits(
                 ):
                     raise IdempotencyConflict(f"The key {idempotency_key!r} was used before for a different hold.")
                 return existing
+        refresh_daily_allowance(locked)
         if check is not None:
             check(locked)
         if locked.available < amount:
@@ -370,6 +430,20 @@ class TakeBackResult:
     transaction: CreditTransaction | None
     taken: int
     shortfall: int
+    shortfall_record: CreditShortfall | None = None
+
+
+def _replay_take_back(key: str, fingerprint: str) -> TakeBackResult | None:
+    entry = _replay(key, fingerprint)
+    if entry is not None:
+        record = CreditShortfall.objects.filter(transaction=entry).first()
+        return TakeBackResult(entry, -entry.amount, record.amount if record else 0, record)
+    record = CreditShortfall.objects.filter(idempotency_key=key).first()
+    if record is None:
+        return None
+    if record.request_fingerprint != fingerprint:
+        raise IdempotencyConflict(f"The key {key!r} was used before for a different request.")
+    return TakeBackResult(record.transaction, record.requested - record.amount, record.amount, record)
 
 
 def take_back_credits(
@@ -382,10 +456,13 @@ def take_back_credits(
     reference_id: str = "",
     description: str = "",
     actor=None,
+    record_shortfall: bool = True,
 ) -> TakeBackResult:
     """Debit up to `amount` (payment refunds, expiry), never below zero nor into held credits.
 
-    What cannot be taken is returned as the shortfall, for the caller to record.
+    What cannot be taken is the shortfall: recorded as a `CreditShortfall` under the same
+    key (so a replay answers the same, even when nothing could be taken), unless the
+    caller asks otherwise (expiry of unused credits has no shortfall to chase).
     """
     if type not in {TransactionType.PAYMENT_REVERSAL, TransactionType.EXPIRY, TransactionType.ADMIN_ADJUSTMENT}:
         raise CreditError(f"{type} is not a kind of take-back.")
@@ -394,13 +471,40 @@ def take_back_credits(
     fingerprint = _fingerprint(user=str(user.pk), amount=amount, type=type, ref=(reference_type, str(reference_id)))
     with _key_taken_meanwhile(idempotency_key, fingerprint), transaction.atomic():
         locked = _lock_account_of(user)
-        existing = _replay(idempotency_key, fingerprint)
+        existing = _replay_take_back(idempotency_key, fingerprint)
         if existing is not None:
-            return TakeBackResult(existing, -existing.amount, existing.metadata.get("shortfall", 0))
-        taken = min(amount, locked.available)
-        shortfall = amount - taken
-        if taken == 0:
-            return TakeBackResult(None, 0, shortfall)
+            return existing
+        return _take_back_locked(
+            locked,
+            amount=amount,
+            type=type,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+            reference_type=reference_type,
+            reference_id=reference_id,
+            description=description,
+            actor=actor,
+            record_shortfall=record_shortfall,
+        )
+
+
+def _take_back_locked(
+    locked: CreditAccount,
+    *,
+    amount: int,
+    type: str,
+    idempotency_key: str,
+    fingerprint: str,
+    reference_type: str,
+    reference_id: str,
+    description: str,
+    actor,
+    record_shortfall: bool,
+) -> TakeBackResult:
+    taken = min(amount, locked.available)
+    shortfall = amount - taken
+    entry = None
+    if taken:
         entry = _write_entry(
             locked,
             type=type,
@@ -413,7 +517,21 @@ def take_back_credits(
             metadata={"requested": amount, "shortfall": shortfall},
             actor=actor,
         )
-        return TakeBackResult(entry, taken, shortfall)
+    record = None
+    if shortfall and record_shortfall:
+        record = CreditShortfall.objects.create(
+            account=locked,
+            amount=shortfall,
+            requested=amount,
+            type=type,
+            reference_type=reference_type,
+            reference_id=str(reference_id or ""),
+            idempotency_key=idempotency_key,
+            request_fingerprint=fingerprint,
+            transaction=entry,
+            description=(description or "Credits already spent")[:255],
+        )
+    return TakeBackResult(entry, taken, shortfall, record)
 
 
 def gift_credits(
@@ -483,6 +601,7 @@ def admin_adjust_credits(*, actor, user, amount: int, reason: str, idempotency_k
             idempotency_key=idempotency_key,
             description=reason,
             actor=actor,
+            record_shortfall=False,
         )
         if result.shortfall:
             raise CreditError(f"Only {result.taken} credits were available to remove; nothing more was taken.")

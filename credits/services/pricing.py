@@ -11,12 +11,13 @@ from django.utils import timezone
 from credits.constants import TIER_ORDER, HoldStatus, Tier
 from credits.errors import OperationNotAllowed
 from credits.models import CreditAccount, CreditHold, PricingRule
-from credits.services.ledger import get_or_open_account, hold_credits
+from credits.services import plans
+from credits.services.ledger import get_or_open_account, hold_credits, projected_available
 
 
 def user_tier(user) -> str:
-    """The user's plan tier. Every user is on the free tier until subscriptions are built."""
-    return Tier.FREE
+    """The tier of the user's plan: their live subscription's, or free."""
+    return plans.tier_for_user(user)
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,9 @@ def quote(*, user, operation: str, quantity: int = 1) -> Quote:
     rule = PricingRule.objects.filter(operation=operation).first()
     account = get_or_open_account(user=user)
     tier = user_tier(user)
+    available = projected_available(account)
     if rule is None or not rule.enabled:
-        return Quote(operation, quantity, 0, 0, tier, account.available, False, "This action is switched off.")
+        return Quote(operation, quantity, 0, 0, tier, available, False, "This action is switched off.")
     multiplier = float((rule.tier_multipliers or {}).get(tier, 1.0))
     unit_cost = math.ceil(rule.base_cost * multiplier) if rule.base_cost else 0
     total = unit_cost * quantity
@@ -64,18 +66,18 @@ def quote(*, user, operation: str, quantity: int = 1) -> Quote:
         reason = f"This needs the {Tier(rule.minimum_tier).label} plan or higher."
     elif rule.daily_limit is not None and _used_today(account.pk, operation) + quantity > rule.daily_limit:
         reason = f"You reached today's limit of {rule.daily_limit} for this; it resets at midnight UTC."
-    elif account.available < total:
-        reason = f"This needs {total} credits and you have {account.available} available."
+    elif available < total:
+        reason = f"This needs {total} credits and you have {available} available."
     return Quote(
         operation=operation,
         quantity=quantity,
         unit_cost=unit_cost,
         total=total,
         tier=tier,
-        available=account.available,
+        available=available,
         allowed=not reason,
         reason=reason,
-        needs_credits=max(0, total - account.available),
+        needs_credits=max(0, total - available),
         details={"base_cost": rule.base_cost, "multiplier": multiplier, "daily_limit": rule.daily_limit},
     )
 

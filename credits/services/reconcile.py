@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from credits.constants import HoldStatus
-from credits.models import CreditAccount, CreditHold, CreditTransaction
+from credits.constants import HoldStatus, PaymentStatus
+from credits.models import CreditAccount, CreditHold, CreditTransaction, Payment
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,11 @@ class Discrepancy:
     expected: int
 
     def __str__(self) -> str:
+        if self.kind == "payment":
+            return (
+                f"account {self.account_id} ({self.user}): a completed payment of {self.expected} credits "
+                f"has no grant in the ledger"
+            )
         source = "its ledger sums to" if self.kind == "balance" else "its open holds sum to"
         return (
             f"account {self.account_id} ({self.user}): {self.kind} is {self.recorded}, "
@@ -54,7 +59,19 @@ def find_discrepancies() -> list[Discrepancy]:
             found.append(Discrepancy(str(account.pk), label, "balance", account.balance, account.ledger_total))
         if account.reserved != account.held_total:
             found.append(Discrepancy(str(account.pk), label, "reserved", account.reserved, account.held_total))
+    found.extend(_payments_without_grants())
     return found
+
+
+def _payments_without_grants() -> list[Discrepancy]:
+    """Completed Stripe payments that bought credits but whose grant is missing from the ledger."""
+    paid = Payment.objects.filter(
+        status__in=[PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED], credits__gt=0
+    ).filter(Q(grant__isnull=True) | ~Q(grant__account=F("account")) | ~Q(grant__amount=F("credits")))
+    return [
+        Discrepancy(str(payment.account_id), str(payment.user or "deleted user"), "payment", 0, payment.credits)
+        for payment in paid.select_related("user")
+    ]
 
 
 def account_count() -> int:

@@ -29,7 +29,7 @@ from hypothesis.stateful import (
 from credits import services as credit_services
 from credits.constants import HoldStatus, TransactionType
 from credits.errors import CreditError, IdempotencyConflict, InsufficientCredits
-from credits.models import CreditAccount, CreditHold, CreditTransaction
+from credits.models import CreditAccount, CreditHold, CreditShortfall, CreditTransaction
 from tests.factories import UserFactory
 
 amounts = st.integers(min_value=1, max_value=60)
@@ -371,14 +371,6 @@ def test_ledger_operations_keep_every_invariant(db):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "Known defect: a take-back that could take nothing writes no entry, so its key is not spent and a "
-        "replay takes credits the first answer reported as a shortfall."
-    ),
-)
 def test_take_back_with_nothing_taken_replays_the_first_answer(db, user):
     available = credit_services.get_or_open_account(user=user).available + 10
     credit_services.grant_credits(user=user, amount=10, type=TransactionType.PURCHASE, idempotency_key="payment:1")
@@ -392,3 +384,5 @@ def test_take_back_with_nothing_taken_replays_the_first_answer(db, user):
 
     assert (again.taken, again.shortfall) == (0, 10)
     assert CreditAccount.objects.get(user=user).balance == available
+    assert again.shortfall_record == first.shortfall_record
+    assert CreditShortfall.objects.filter(idempotency_key="refund:1").count() == 1

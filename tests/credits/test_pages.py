@@ -12,13 +12,14 @@ from credits.models import CreditAccount
 pytestmark = pytest.mark.django_db
 
 
-def test_overview_shows_balance_prices_and_says_buying_is_not_available(auth_client, user):
+def test_overview_shows_balance_prices_and_says_buying_is_switched_off(auth_client, user):
     services.hold_credits(user=user, amount=5, reference_type="g", reference_id="1")
     body = auth_client.get(reverse("credits:index")).content.decode()
     assert 'data-testid="credits-available">15<' in body
     assert "5 reserved for jobs in progress" in body
     assert "Upscale an image 2x or 4x" in body
-    assert "Buying credits is not available yet" in body
+    assert "Buying credits is switched off on this installation" in body
+    assert reverse("credits:manage_billing") not in body
 
 
 def test_history_filters_paginates_and_exports_only_my_entries(auth_client, user, other_user):

@@ -1,0 +1,43 @@
+"""Which plan a user is on: their live subscription's plan, or the free plan."""
+
+from credits.constants import LIVE_SUBSCRIPTION_STATUSES, Tier
+from credits.models import CreditAccount, SubscriptionPlan, UserSubscription
+
+
+def free_plan() -> SubscriptionPlan | None:
+    return SubscriptionPlan.objects.filter(tier=Tier.FREE, is_active=True).order_by("display_order", "price").first()
+
+
+def live_subscription(*, account_id) -> UserSubscription | None:
+    return (
+        UserSubscription.objects.select_related("plan")
+        .filter(account_id=account_id, status__in=LIVE_SUBSCRIPTION_STATUSES)
+        .order_by("-current_period_end", "-created_at")
+        .first()
+    )
+
+
+def plan_for_account(account: CreditAccount) -> SubscriptionPlan | None:
+    subscription = live_subscription(account_id=account.pk)
+    return subscription.plan if subscription else free_plan()
+
+
+def plan_for_user(user) -> SubscriptionPlan | None:
+    subscription = (
+        UserSubscription.objects.select_related("plan")
+        .filter(account__user=user, status__in=LIVE_SUBSCRIPTION_STATUSES)
+        .order_by("-current_period_end", "-created_at")
+        .first()
+    )
+    return subscription.plan if subscription else free_plan()
+
+
+def tier_for_user(user) -> str:
+    plan = plan_for_user(user)
+    return plan.tier if plan else Tier.FREE
+
+
+def watermark_required(*, user) -> bool:
+    """Results carry the watermark on plans that say so (the free plan), and when no plan is set up at all."""
+    plan = plan_for_user(user)
+    return True if plan is None else plan.has_watermark
