@@ -6,10 +6,25 @@ from django.urls import path, reverse
 
 from accounts import services as account_services
 from craftplatform.admin import ReadOnlyAdmin
-from credits import services
+from credits import services, stripe_client
+from credits.constants import EventStatus, PaymentStatus
 from credits.errors import CreditError
-from credits.forms import AdjustCreditsForm
-from credits.models import CreditAccount, CreditHold, CreditTransaction, PricingRule
+from credits.forms import AdjustCreditsForm, RefundPaymentForm
+from credits.models import (
+    CreditAccount,
+    CreditHold,
+    CreditPackage,
+    CreditShortfall,
+    CreditTransaction,
+    Payment,
+    PricingRule,
+    StripeEvent,
+    SubscriptionChange,
+    SubscriptionPlan,
+    UserSubscription,
+)
+from credits.services import billing, webhooks
+from credits.services.reconcile import account_count, find_discrepancies
 
 
 class RecentTransactionsInline(admin.TabularInline):
@@ -44,6 +59,7 @@ class CreditAccountAdmin(ReadOnlyAdmin):
     )
     inlines = [RecentTransactionsInline]
     change_form_template = "admin/credits/creditaccount/change_form.html"
+    change_list_template = "admin/credits/creditaccount/change_list.html"
 
     @admin.display(description="Available")
     def available(self, obj):
@@ -56,8 +72,24 @@ class CreditAccountAdmin(ReadOnlyAdmin):
                 self.admin_site.admin_view(self.adjust_view),
                 name="credits_creditaccount_adjust",
             ),
+            path(
+                "reconciliation/",
+                self.admin_site.admin_view(self.reconciliation_view),
+                name="credits_creditaccount_reconciliation",
+            ),
             *super().get_urls(),
         ]
+
+    def reconciliation_view(self, request):
+        """The same check as `manage.py reconcile_credits`, run now: reports, never fixes."""
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Credit reconciliation",
+            "problems": find_discrepancies(),
+            "accounts": account_count(),
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/credits/creditaccount/reconciliation.html", context)
 
     def adjust_view(self, request, account_id):
         if not request.user.has_perm("credits.change_creditaccount"):
@@ -157,3 +189,202 @@ class PricingRuleAdmin(admin.ModelAdmin):
             details={field: str(form.cleaned_data.get(field)) for field in form.changed_data},
             request=request,
         )
+
+
+class StripeAdminMixin:
+    """Packs and plans: edited here, then pushed to Stripe as a product and a price."""
+
+    push_kind = ""
+
+    def _push(self, request, queryset, push):
+        if not billing.billing_enabled():
+            self.message_user(request, "Stripe is not configured (STRIPE_SECRET_KEY).", messages.ERROR)
+            return
+        pushed = 0
+        for obj in queryset:
+            try:
+                push(obj, request.user)
+            except CreditError as error:
+                self.message_user(request, f"{obj}: {error.message}", messages.ERROR)
+            except stripe_client.InvalidRequestError as error:
+                self.message_user(request, f"{obj}: Stripe refused: {error.user_message or error}", messages.ERROR)
+            else:
+                pushed += 1
+        if pushed:
+            self.message_user(request, f"{pushed} pushed to Stripe.", messages.SUCCESS)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        account_services.record_audit_event(
+            actor=request.user,
+            action=f"billing.{self.push_kind}_changed" if change else f"billing.{self.push_kind}_created",
+            target=obj,
+            details={field: str(form.cleaned_data.get(field)) for field in form.changed_data},
+            request=request,
+        )
+        if change and {"price", "currency", "interval"} & set(form.changed_data) and obj.stripe_price_id:
+            self.message_user(
+                request, "The price changed: push it to Stripe so new purchases use it.", messages.WARNING
+            )
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # payments and subscriptions keep them; deactivate instead
+
+
+@admin.register(CreditPackage)
+class CreditPackageAdmin(StripeAdminMixin, admin.ModelAdmin):
+    push_kind = "package"
+    list_display = (
+        "name",
+        "total_credits",
+        "price",
+        "currency",
+        "is_active",
+        "is_featured",
+        "badge",
+        "display_order",
+        "on_stripe",
+    )
+    list_filter = ("is_active", "is_featured")
+    list_editable = ("is_active", "display_order")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("stripe_product_id", "stripe_price_id", "created_at", "updated_at")
+    actions = ["push_to_stripe"]
+
+    @admin.display(boolean=True, description="On Stripe")
+    def on_stripe(self, obj):
+        return bool(obj.stripe_price_id)
+
+    @admin.action(description="Push selected packs to Stripe (product and price)")
+    def push_to_stripe(self, request, queryset):
+        self._push(request, queryset, lambda obj, actor: billing.push_package_to_stripe(package=obj, actor=actor))
+
+
+@admin.register(SubscriptionPlan)
+class SubscriptionPlanAdmin(StripeAdminMixin, admin.ModelAdmin):
+    push_kind = "plan"
+    list_display = (
+        "name",
+        "tier",
+        "price",
+        "interval",
+        "credits_per_period",
+        "daily_allowance",
+        "rollover",
+        "rollover_cap",
+        "has_watermark",
+        "is_active",
+        "on_stripe",
+    )
+    list_filter = ("is_active", "tier", "interval", "rollover")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("stripe_product_id", "stripe_price_id", "created_at", "updated_at")
+    actions = ["push_to_stripe"]
+
+    @admin.display(boolean=True, description="On Stripe")
+    def on_stripe(self, obj):
+        return bool(obj.stripe_price_id) or obj.is_free
+
+    @admin.action(description="Push selected plans to Stripe (product and price)")
+    def push_to_stripe(self, request, queryset):
+        self._push(request, queryset, lambda obj, actor: billing.push_plan_to_stripe(plan=obj, actor=actor))
+
+
+class SubscriptionChangeInline(admin.TabularInline):
+    model = SubscriptionChange
+    fields = ("created_at", "from_plan", "to_plan", "from_status", "to_status", "stripe_event_id", "note")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+
+@admin.register(UserSubscription)
+class UserSubscriptionAdmin(ReadOnlyAdmin):
+    """Mirrored from Stripe: change a subscription in Stripe (or the customer's portal), not here."""
+
+    list_display = ("user", "plan", "status", "current_period_end", "cancel_at_period_end", "period_credits")
+    list_filter = ("status", "plan")
+    search_fields = ("user__email", "stripe_subscription_id", "stripe_customer_id")
+    list_select_related = ("user", "plan")
+    inlines = [SubscriptionChangeInline]
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "user", "kind", "amount", "currency", "status", "credits", "credits_taken_back")
+    list_filter = ("status", "kind", "created_at")
+    search_fields = ("user__email", "provider_payment_id", "payment_intent_id")
+    list_select_related = ("user",)
+    date_hierarchy = "created_at"
+    change_form_template = "admin/credits/payment/change_form.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "<uuid:payment_id>/refund/",
+                self.admin_site.admin_view(self.refund_view),
+                name="credits_payment_refund",
+            ),
+            *super().get_urls(),
+        ]
+
+    def refund_view(self, request, payment_id):
+        """Refund at Stripe (audited); the credits come back through the charge.refunded webhook."""
+        if not request.user.has_perm("credits.change_payment"):
+            messages.error(request, "You may not refund payments.")
+            return redirect("admin:credits_payment_changelist")
+        payment = Payment.objects.select_related("user").get(pk=payment_id)
+        form = RefundPaymentForm(request.POST or None, payment=payment)
+        if request.method == "POST" and form.is_valid():
+            try:
+                billing.refund_payment(
+                    payment_id=payment.pk, actor=request.user, amount=form.cleaned_data["amount"], request=request
+                )
+            except CreditError as error:
+                form.add_error("amount", error.message)
+            except stripe_client.InvalidRequestError as error:
+                form.add_error("amount", f"Stripe refused: {error.user_message or error}")
+            else:
+                messages.success(request, "Refund sent to Stripe. The credits are taken back when Stripe confirms it.")
+                return redirect(reverse("admin:credits_payment_change", args=[payment.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Refund {payment}",
+            "payment": payment,
+            "refundable": payment.status in {PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED},
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/credits/payment/refund.html", context)
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "type", "event_id", "status", "attempts", "processed_at")
+    list_filter = ("status", "type")
+    search_fields = ("event_id", "type")
+    date_hierarchy = "created_at"
+    actions = ["retry_events"]
+
+    @admin.action(description="Process selected failed events again", permissions=["view"])
+    def retry_events(self, request, queryset):
+        done = failed = 0
+        for stored in queryset.filter(status=EventStatus.FAILED):
+            try:
+                webhooks.process_event(stored.payload)
+            except Exception:  # noqa: BLE001 - the error is stored on the event for staff to read
+                failed += 1
+            else:
+                done += 1
+        self.message_user(request, f"{done} processed, {failed} still failing.", messages.INFO)
+
+
+@admin.register(CreditShortfall)
+class CreditShortfallAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "account", "amount", "requested", "type", "reference_type", "reference_id")
+    list_filter = ("type",)
+    search_fields = ("account__user__email", "reference_id", "idempotency_key")
+    list_select_related = ("account__user",)

@@ -30,3 +30,25 @@ class AdjustCreditsForm(forms.Form):
         if abs(amount) > 1_000_000:
             raise forms.ValidationError("Adjust by at most 1,000,000 credits at a time.")
         return amount
+
+
+class RefundPaymentForm(forms.Form):
+    amount = forms.DecimalField(
+        label="Amount to refund",
+        max_digits=10,
+        decimal_places=2,
+        help_text="Leave as it is to refund everything not refunded yet.",
+    )
+    confirm = forms.BooleanField(label="I have checked this refund with the customer", required=True)
+
+    def __init__(self, *args, payment, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.payment = payment
+        self.fields["amount"].initial = payment.amount - payment.amount_refunded
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        remaining = self.payment.amount - self.payment.amount_refunded
+        if amount <= 0 or amount > remaining:
+            raise forms.ValidationError(f"Enter an amount between 0.01 and {remaining}.")
+        return amount
