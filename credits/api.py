@@ -5,10 +5,11 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from credits import selectors, services
+from credits import selectors, services, stripe_client
 from credits.constants import Operation, TransactionType
 from credits.errors import CreditError
-from credits.models import CreditTransaction
+from credits.models import CreditPackage, CreditTransaction, Payment, SubscriptionPlan
+from credits.services import billing
 
 
 class AccountSerializer(serializers.Serializer):
@@ -90,3 +91,116 @@ class QuoteView(APIView):
                 "reason": priced.reason,
             }
         )
+
+
+class PlanSummarySerializer(serializers.Serializer):
+    plan = serializers.CharField(source="plan.slug", allow_null=True)
+    plan_name = serializers.CharField(source="plan.name", allow_null=True)
+    watermark = serializers.BooleanField(source="plan.has_watermark", allow_null=True)
+    subscription_status = serializers.CharField(source="subscription.status", allow_null=True, default=None)
+    renews_at = serializers.DateTimeField(source="subscription.current_period_end", allow_null=True, default=None)
+    allowance_today = serializers.IntegerField()
+    allowance_left = serializers.IntegerField()
+
+
+class PackageSerializer(serializers.ModelSerializer):
+    total_credits = serializers.IntegerField()
+
+    class Meta:
+        model = CreditPackage
+        fields = ["id", "slug", "name", "description", "credits", "bonus_credits", "total_credits", "price", "currency"]
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SubscriptionPlan
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "tier",
+            "description",
+            "price",
+            "currency",
+            "interval",
+            "credits_per_period",
+            "daily_allowance",
+            "rollover",
+            "rollover_cap",
+            "has_watermark",
+            "features",
+        ]
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "created_at",
+            "paid_at",
+            "kind",
+            "amount",
+            "currency",
+            "status",
+            "credits",
+            "amount_refunded",
+            "credits_taken_back",
+            "invoice_url",
+        ]
+
+
+class CheckoutSerializer(serializers.Serializer):
+    checkout_url = serializers.URLField()
+
+
+class PlanView(APIView):
+    @extend_schema(responses=PlanSummarySerializer)
+    def get(self, request):
+        return Response(PlanSummarySerializer(selectors.plan_summary_for(user=request.user)).data)
+
+
+class PackageListView(generics.ListAPIView):
+    serializer_class = PackageSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return selectors.packages_on_sale()
+
+
+class PlanListView(generics.ListAPIView):
+    serializer_class = PlanSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return selectors.plans_on_offer()
+
+
+class PaymentListView(generics.ListAPIView):
+    serializer_class = PaymentSerializer
+
+    def get_queryset(self):
+        return selectors.payments_for(user=self.request.user)
+
+
+def _checkout_response(start) -> Response:
+    try:
+        url = start()
+    except CreditError as exc:
+        status = 503 if isinstance(exc, (stripe_client.BillingUnavailable, stripe_client.StripeUnavailable)) else 400
+        return Response({"detail": exc.message}, status=status)
+    return Response({"checkout_url": url}, status=201)
+
+
+class PackageCheckoutView(APIView):
+    """Start buying a pack: answers the Stripe Checkout URL to send the user to."""
+
+    @extend_schema(request=None, responses={201: CheckoutSerializer})
+    def post(self, request, package_id):
+        return _checkout_response(lambda: billing.start_pack_checkout(user=request.user, package_id=package_id))
+
+
+class PlanCheckoutView(APIView):
+    @extend_schema(request=None, responses={201: CheckoutSerializer})
+    def post(self, request, plan_id):
+        return _checkout_response(lambda: billing.start_plan_checkout(user=request.user, plan_id=plan_id))

@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent
 from credits.constants import EventStatus, PaymentStatus, SubscriptionStatus, TransactionType
@@ -425,3 +426,37 @@ def test_reconciliation_reports_a_completed_payment_without_its_grant(auth_clien
     (problem,) = find_discrepancies()
     assert problem.kind == "payment"
     assert "completed payment of 50 credits has no grant" in str(problem)
+
+
+def test_billing_api_lists_offers_starts_checkout_and_shows_my_payments(user, other_user, on_sale, deliver):
+    api = APIClient()
+    api.force_authenticate(user)
+    packs = api.get("/api/v1/credits/packs/").json()
+    assert [(p["slug"], p["total_credits"]) for p in packs] == [("pack-50", 50), ("pack-200", 220), ("pack-500", 575)]
+    plans = api.get("/api/v1/credits/plans/").json()
+    assert [p["slug"] for p in plans] == ["free", "starter", "pro", "business"]
+    assert api.get("/api/v1/credits/plan/").json()["plan"] == "free"
+
+    started = api.post(f"/api/v1/credits/packs/{packs[0]['id']}/checkout/")
+    assert started.status_code == 201
+    session_id = started.json()["checkout_url"].rsplit("/", 1)[1]
+    for event in on_sale.complete_checkout(session_id, send=False):
+        deliver(event)
+    payments = api.get("/api/v1/credits/payments/").json()["results"]
+    assert [(p["status"], p["credits"]) for p in payments] == [("succeeded", 50)]
+
+    other = APIClient()
+    other.force_authenticate(other_user)
+    assert other.get("/api/v1/credits/payments/").json()["results"] == []
+    bad = api.post("/api/v1/credits/plans/00000000-0000-0000-0000-000000000000/checkout/")
+    assert (bad.status_code, bad.json()["detail"]) == (400, "This plan is not available.")
+
+
+def test_billing_api_says_when_buying_is_off(user, settings):
+    settings.STRIPE_SECRET_KEY = ""
+    api = APIClient()
+    api.force_authenticate(user)
+    pack = CreditPackage.objects.get(slug="pack-50")
+    response = api.post(f"/api/v1/credits/packs/{pack.pk}/checkout/")
+    assert response.status_code == 503
+    assert response.json()["detail"] == "Buying credits is switched off on this installation."
