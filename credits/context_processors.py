@@ -1,4 +1,5 @@
 from credits.models import CreditAccount
+from credits.services.ledger import projected_available
 
 
 def credits(request):
@@ -8,8 +9,9 @@ def credits(request):
         return {}
 
     def available():
-        row = CreditAccount.objects.filter(user=user).values_list("balance", "reserved").first()
-        return None if row is None else row[0] - row[1]
+        account = CreditAccount.objects.filter(user=user).first()
+        # Counts today's free credits before the first action of the day grants them, like the credits page.
+        return None if account is None else projected_available(account)
 
     # A callable: the template calls it (one query) only where it is shown.
     return {"credits_available": available}

@@ -75,7 +75,7 @@ def plan_summary_for(*, user) -> dict:
 def payments_for(*, user) -> QuerySet[Payment]:
     return (
         Payment.objects.filter(account__user=user)
-        .exclude(status=PaymentStatus.EXPIRED)
+        .exclude(status__in=[PaymentStatus.PENDING, PaymentStatus.EXPIRED])
         .select_related("package", "subscription__plan")
         .order_by("-created_at")
     )

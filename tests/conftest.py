@@ -1,8 +1,10 @@
 """Shared fixtures. The suite runs on whatever DATABASE_URL and REDIS_URL point at (see README)."""
 
+import importlib
 import io
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -31,6 +33,34 @@ def pytest_collection_modifyitems(config, items):
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+# Rows the migrations seed. A test with real commits (transactional_db, live_server) ends with a
+# flush that empties every table, these too; they are put back so later tests and the next
+# --reuse-db run find the database as `migrate` left it.
+SEEDING_MIGRATIONS = [
+    ("accounts.migrations.0002_site_name", "name_site"),
+    ("credits.migrations.0002_ledger_append_only_and_default_prices", "add_prices"),
+    ("credits.migrations.0004_default_plans_and_packs", "seed"),
+]
+
+
+def seed_database() -> None:
+    for module, function in SEEDING_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _reseed_after_flush(request, django_db_blocker):
+    # Autouse, so set up before (and torn down after) transactional_db and its flush.
+    committing = "transactional_db" in request.fixturenames
+    if committing:
+        with django_db_blocker.unblock():
+            seed_database()  # a run interrupted before its reseed may have left them out
+    yield
+    if committing:
+        with django_db_blocker.unblock():
+            seed_database()
 
 
 @pytest.fixture(autouse=True)

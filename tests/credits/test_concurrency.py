@@ -4,7 +4,6 @@ The concurrency tests need PostgreSQL: SQLite lets one writer in at a time, so i
 about row locks. They commit for real (transactional_db), from one connection per thread.
 """
 
-import importlib
 import random
 import threading
 import time
@@ -12,7 +11,6 @@ import traceback
 from collections import Counter, defaultdict
 
 import pytest
-from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
@@ -23,12 +21,6 @@ from credits.errors import IdempotencyConflict, InsufficientCredits
 from credits.models import CreditAccount, CreditHold, CreditTransaction
 from credits.services import reconcile
 from tests.factories import UserFactory
-
-# Migrations that seed rows; transactional_db's closing flush empties their tables too.
-SEEDING_MIGRATIONS = [
-    ("accounts.migrations.0002_site_name", "name_site"),
-    ("credits.migrations.0002_ledger_append_only_and_default_prices", "add_prices"),
-]
 
 SEED = 20261124
 THREADS = 16
@@ -263,20 +255,8 @@ def monitor(run: Run, account_ids: list, stop: threading.Event) -> None:
 
 
 @pytest.fixture
-def _reseed_after_flush(django_db_blocker):
-    """Put back what the migrations seeded (price list, site name) once transactional_db has emptied every table.
-
-    Later tests, and the next run with --reuse-db, find the database as `migrate` left it.
-    """
-    yield
-    with django_db_blocker.unblock():
-        for module, function in SEEDING_MIGRATIONS:
-            getattr(importlib.import_module(module), function)(apps, None)
-
-
-@pytest.fixture
-def committed_db(_reseed_after_flush, transactional_db):
-    """Real commits, visible to every thread's own connection; set up after (so torn down before) the reseeding."""
+def committed_db(transactional_db):
+    """Real commits, visible to every thread's own connection (tests/conftest.py puts the seeded rows back)."""
 
 
 @pytest.mark.postgres
