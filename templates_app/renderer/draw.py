@@ -1,0 +1,69 @@
+"""render_ad: a design spec, a format and a user's inputs in, pixels out."""
+
+from PIL import Image
+
+from templates_app.errors import TemplateSpecError
+from templates_app.spec import FORMATS, complete_formats, lint_format_layout, validate_spec
+from templates_app.spec.formats import BRAND_COLOR_KEYS
+from templates_app.spec.schema import HEX_COLOR
+
+from .layers import PAINTERS, Context
+from .paint import Palette, paint
+from .types import DEFAULT_BRAND_COLORS, RenderInputs, RenderResult
+
+
+def _palette(spec: dict, inputs: RenderInputs) -> Palette:
+    problems = []
+    brand = dict(DEFAULT_BRAND_COLORS)
+    for key in BRAND_COLOR_KEYS:
+        value = inputs.brand.colors.get(key)
+        if value is None:
+            continue
+        if isinstance(value, str) and HEX_COLOR.match(value):
+            brand[key] = value
+        else:
+            problems.append((f"brand.{key}", f"Not a colour: {value!r}; use #RRGGBB."))
+    slots = {}
+    for name, slot in spec["slots"].items():
+        if slot["type"] != "color":
+            continue
+        value = inputs.colors.get(name)
+        if value is None:
+            slots[name] = slot["default"]
+        elif isinstance(value, str) and HEX_COLOR.match(value):
+            slots[name] = value
+        else:
+            problems.append((f"colors.{name}", f"Not a colour: {value!r}; use #RRGGBB."))
+    if problems:
+        raise TemplateSpecError(problems, code="invalid_inputs")
+    return Palette(brand, slots)
+
+
+def render_ad(spec: dict, format_key: str, inputs: RenderInputs | None = None, *, scale: float = 1.0) -> RenderResult:
+    """Draw one format of a design with a user's inputs.
+
+    Missing texts take their slot's default; a format the spec lacks is adapted from the nearest
+    one. `scale` below 1 draws a preview or thumbnail with the same layout (texts are fitted, and
+    wrapped, at full size). The same inputs always give the same pixels.
+
+    Raises TemplateSpecError (an invalid spec or input colour) and TextDoesNotFit.
+    """
+    if format_key not in FORMATS:
+        raise TemplateSpecError([("format", f"Unknown format {format_key!r}; choose from {', '.join(FORMATS)}.")])
+    if not 0 < scale <= 4:
+        raise ValueError("scale must be above 0 and at most 4")
+    inputs = inputs or RenderInputs()
+    spec = validate_spec(spec)
+    if format_key not in spec["formats"]:
+        spec, _ = complete_formats(spec)
+    fmt = FORMATS[format_key]
+    size = (max(1, round(fmt.width * scale)), max(1, round(fmt.height * scale)))
+    palette = _palette(spec, inputs)
+    layout = spec["formats"][format_key]
+    canvas = Image.new("RGB", size, (255, 255, 255))
+    ctx = Context(canvas, spec, format_key, inputs, palette, scale)
+    paint(canvas, palette.fill_key(layout["background"]), size, None, (0, 0))
+    for index, layer in enumerate(layout["layers"]):
+        PAINTERS[layer["type"]](ctx, layer, index)
+    warnings = lint_format_layout(spec, format_key) + ctx.warnings
+    return RenderResult(image=canvas, text_boxes=ctx.text_boxes, warnings=warnings)
