@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from craftplatform import views
+from templates_app import urls as template_urls
 
 admin.site.site_header = "CraftAds administration"
 admin.site.site_title = "CraftAds admin"
@@ -12,6 +13,7 @@ admin.site.index_title = "Run the platform"
 api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("credits.api_urls")),
+    path("templates/", include(template_urls.api_urlpatterns)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

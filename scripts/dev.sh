@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-craftplatform.settings.local}
 .venv/bin/python manage.py migrate --noinput
+# The shipped templates: the first run renders them (a few seconds), later runs skip unchanged files.
+.venv/bin/python manage.py load_template_library || echo "dev: some library templates did not load (see above)" >&2
 
 .venv/bin/celery -A craftplatform worker --beat --queues generation,sync,default \
   --concurrency 2 --loglevel INFO --schedule var/celerybeat-schedule &

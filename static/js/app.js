@@ -37,3 +37,33 @@ document.querySelectorAll('input[type="color"]').forEach(function (input) {
   var invalid = document.querySelector(".is-invalid");
   if (invalid) invalid.focus();
 })();
+
+// Filter forms marked data-drop-empty-params leave empty fields out of htmx requests, so the
+// address bar shows only the filters in use (?style=bold rather than ?q=&category=&style=bold…).
+document.addEventListener("htmx:configRequest", function (event) {
+  var form = event.detail.elt;
+  if (!form || !form.hasAttribute || !form.hasAttribute("data-drop-empty-params")) return;
+  var params = event.detail.parameters;
+  Object.keys(params).forEach(function (key) {
+    if (params[key] === "" || params[key] === null) delete params[key];
+  });
+});
+
+// Links that remove gallery filters (the chips, "Clear filters") clear the matching fields of the
+// filter form and submit it, so the form stays the one record of what is filtered. Without
+// JavaScript they are plain links to the same filtered page.
+document.addEventListener("click", function (event) {
+  var link = event.target.closest("[data-clear-filter]");
+  if (!link || !window.htmx) return;
+  var form = document.getElementById(link.dataset.filterForm);
+  if (!form || !form.requestSubmit) return;
+  event.preventDefault();
+  var names = link.dataset.clearFilter.split(" ");
+  Array.prototype.forEach.call(form.elements, function (field) {
+    if (names.indexOf(field.name) < 0) return;
+    if (field.type === "radio") field.checked = field.value === "";
+    else if (field.type === "checkbox") field.checked = false;
+    else field.value = "";
+  });
+  form.requestSubmit();
+});
