@@ -1,13 +1,13 @@
 """The user's credits in "download my data"."""
 
 from craftplatform import user_data
-from credits.models import CreditAccount, CreditTransaction
+from credits.models import CreditAccount, CreditTransaction, Payment
 
 
 def export_credits(user) -> dict:
     account = CreditAccount.objects.filter(user=user).first()
     if account is None:
-        return {"balance": 0, "ledger": []}
+        return {"balance": 0, "ledger": [], "payments": []}
     return {
         "balance": account.balance,
         "reserved": account.reserved,
@@ -20,6 +20,18 @@ def export_credits(user) -> dict:
                 "description": entry.description,
             }
             for entry in CreditTransaction.objects.filter(account=account).order_by("created_at")
+        ],
+        "payments": [
+            {
+                "at": payment.created_at.isoformat(),
+                "kind": payment.kind,
+                "amount": str(payment.amount),
+                "currency": payment.currency,
+                "status": payment.status,
+                "credits": payment.credits,
+                "invoice_url": payment.invoice_url,
+            }
+            for payment in Payment.objects.filter(account=account).order_by("created_at")
         ],
     }
 

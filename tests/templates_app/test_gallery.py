@@ -1,5 +1,6 @@
 """The gallery and template pages: filters, search, sorts, pagination, favourites, access, query counts."""
 
+import json
 import re
 from datetime import timedelta
 
@@ -398,3 +399,14 @@ def test_the_template_page_runs_a_fixed_number_of_queries(auth_client, db, djang
     # user (the session is cached), template with is_favorite, its categories, metrics summary, credits
     with django_assert_num_queries(5):
         assert auth_client.get(url).status_code == 200
+
+
+
+def test_my_favourites_are_in_my_data_export_and_nobody_elses(auth_client, user, other_user):
+    mine = TemplateRowFactory(slug="mine-fav", name="Mine")
+    theirs = TemplateRowFactory(slug="their-fav", name="Theirs")
+    services.set_favorite(user=user, template_id=mine.pk, favorite=True)
+    services.set_favorite(user=other_user, template_id=theirs.pk, favorite=True)
+    data = json.loads(auth_client.post(reverse("accounts:export_data")).content)
+    assert [f["template"] for f in data["sections"]["favourite_templates"]] == ["mine-fav"]
+    assert data["sections"]["credits"]["payments"] == []
