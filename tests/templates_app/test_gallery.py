@@ -401,7 +401,6 @@ def test_the_template_page_runs_a_fixed_number_of_queries(auth_client, db, djang
         assert auth_client.get(url).status_code == 200
 
 
-
 def test_my_favourites_are_in_my_data_export_and_nobody_elses(auth_client, user, other_user):
     mine = TemplateRowFactory(slug="mine-fav", name="Mine")
     theirs = TemplateRowFactory(slug="their-fav", name="Theirs")
