@@ -7,7 +7,7 @@ from django.urls import path, reverse
 from accounts import services as account_services
 from craftplatform.admin import ReadOnlyAdmin
 from credits import services, stripe_client
-from credits.constants import EventStatus, PaymentStatus
+from credits.constants import PaymentStatus
 from credits.errors import CreditError
 from credits.forms import AdjustCreditsForm, RefundPaymentForm
 from credits.models import (
@@ -371,14 +371,7 @@ class StripeEventAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Process selected failed events again", permissions=["view"])
     def retry_events(self, request, queryset):
-        done = failed = 0
-        for stored in queryset.filter(status=EventStatus.FAILED):
-            try:
-                webhooks.process_event(stored.payload)
-            except Exception:  # noqa: BLE001 - the error is stored on the event for staff to read
-                failed += 1
-            else:
-                done += 1
+        done, failed = webhooks.retry_failed_events(event_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"{done} processed, {failed} still failing.", messages.INFO)
 
 

@@ -52,7 +52,7 @@ def price_list_for(*, user) -> list[dict]:
 def plan_summary_for(*, user) -> dict:
     """The user's plan, subscription and today's free credits, for the overview page."""
     account = get_or_open_account(user=user)
-    subscription = billing.live_subscription_for(user=user)
+    subscription = plans.live_subscription_for_user(user=user)
     plan = subscription.plan if subscription else plans.free_plan()
     today = timezone.localdate()
     allowance = plan.daily_allowance if plan and settings.CREDITS_DAILY_ALLOWANCE else 0

@@ -25,7 +25,6 @@ from accounts import tasks as account_tasks
 from accounts.models import User
 from credits import emails, stripe_client
 from credits.constants import (
-    LIVE_SUBSCRIPTION_STATUSES,
     PaymentKind,
     PaymentStatus,
     Rollover,
@@ -582,15 +581,6 @@ def refund_payment(*, payment_id, actor, amount: Decimal | None = None, request=
         request=request,
     )
     return payment
-
-
-def live_subscription_for(*, user) -> UserSubscription | None:
-    return (
-        UserSubscription.objects.select_related("plan")
-        .filter(account__user=user, status__in=LIVE_SUBSCRIPTION_STATUSES)
-        .order_by("-current_period_end")
-        .first()
-    )
 
 
 # ---------------------------------------------------------------------------

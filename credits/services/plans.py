@@ -8,13 +8,21 @@ def free_plan() -> SubscriptionPlan | None:
     return SubscriptionPlan.objects.filter(tier=Tier.FREE, is_active=True).order_by("display_order", "price").first()
 
 
-def live_subscription(*, account_id) -> UserSubscription | None:
+def _live_subscription(**owner) -> UserSubscription | None:
     return (
         UserSubscription.objects.select_related("plan")
-        .filter(account_id=account_id, status__in=LIVE_SUBSCRIPTION_STATUSES)
+        .filter(status__in=LIVE_SUBSCRIPTION_STATUSES, **owner)
         .order_by("-current_period_end", "-created_at")
         .first()
     )
+
+
+def live_subscription(*, account_id) -> UserSubscription | None:
+    return _live_subscription(account_id=account_id)
+
+
+def live_subscription_for_user(*, user) -> UserSubscription | None:
+    return _live_subscription(account__user=user)
 
 
 def plan_for_account(account: CreditAccount) -> SubscriptionPlan | None:
@@ -23,12 +31,7 @@ def plan_for_account(account: CreditAccount) -> SubscriptionPlan | None:
 
 
 def plan_for_user(user) -> SubscriptionPlan | None:
-    subscription = (
-        UserSubscription.objects.select_related("plan")
-        .filter(account__user=user, status__in=LIVE_SUBSCRIPTION_STATUSES)
-        .order_by("-current_period_end", "-created_at")
-        .first()
-    )
+    subscription = live_subscription_for_user(user=user)
     return subscription.plan if subscription else free_plan()
 
 

@@ -110,14 +110,21 @@ def process_event(event: dict) -> StripeEvent:
         raise
 
 
-def retry_failed_events(*, limit: int = 100) -> int:
-    """Process stored events that failed again (staff action; Stripe also redelivers on its own)."""
-    done = 0
-    for stored in StripeEvent.objects.filter(status=EventStatus.FAILED).order_by("created_at")[:limit]:
+def retry_failed_events(*, event_ids=None, limit: int = 100) -> tuple[int, int]:
+    """Process stored events that failed, again (staff action; Stripe also redelivers on its own).
+
+    Returns (processed, still failing); each failure stays recorded on its event.
+    """
+    failed_events = StripeEvent.objects.filter(status=EventStatus.FAILED).order_by("created_at")
+    if event_ids is not None:
+        failed_events = failed_events.filter(pk__in=event_ids)
+    done = still_failing = 0
+    for stored in failed_events[:limit]:
         try:
             process_event(stored.payload)
         except Exception:  # noqa: BLE001 - recorded on the event; go on with the others
             logger.info("Stripe event still failing", extra={"event_id": stored.event_id})
+            still_failing += 1
         else:
             done += 1
-    return done
+    return done, still_failing

@@ -394,9 +394,8 @@ class FakeStripe:
             if "price_id" in changes:
                 subscription["items"]["data"][0]["price"] = self.get("price", changes.pop("price_id"))
             subscription.update(changes)
-            kind = "customer.subscription.deleted" if subscription["status"] == "canceled" else "updated"
-            if kind == "updated":
-                kind = "customer.subscription.updated"
+            deleted = subscription["status"] == "canceled"
+            kind = "customer.subscription.deleted" if deleted else "customer.subscription.updated"
             events = [self.emit(kind, subscription)]
         if send:
             self._send(events)
