@@ -13,6 +13,7 @@ admin.site.index_title = "Run the platform"
 api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("credits.api_urls")),
+    path("", include("generations.api.urls")),
     path("templates/", include(template_urls.api_urlpatterns)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -42,9 +42,7 @@ class Generation(MutableModel):
     # Templates used by generations are never deleted (soft delete only).
     template = models.ForeignKey(AdTemplate, on_delete=models.PROTECT, related_name="generations")
     spec_version = models.PositiveIntegerField()
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="variations"
-    )
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="variations")
     variation_kind = models.CharField(max_length=20, choices=VariationKind.choices, blank=True)
 
     status = models.CharField(max_length=20, choices=GenerationStatus.choices, default=GenerationStatus.QUEUED)
@@ -84,7 +82,7 @@ class Generation(MutableModel):
     is_favorite = models.BooleanField(default=False)
     visibility = models.CharField(max_length=20, choices=Visibility.choices, default=Visibility.PRIVATE)
     # A request submitted twice (double click, retried POST) creates one generation.
-    request_key = models.CharField(max_length=100, null=True, blank=True)
+    request_key = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001 (NULL: no key, not unique)
 
     class Meta:
         ordering = ["-created_at"]
@@ -140,11 +138,13 @@ class Asset(MutableModel):
     """A file the user owns: an upload, a rendered ad, an AI image or an image operation's result."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assets")
-    generation = models.ForeignKey(
-        Generation, null=True, blank=True, on_delete=models.CASCADE, related_name="assets"
-    )
+    generation = models.ForeignKey(Generation, null=True, blank=True, on_delete=models.CASCADE, related_name="assets")
     source = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="derived",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="derived",
         help_text="The image this one was made from (image operations).",
     )
     kind = models.CharField(max_length=20, choices=AssetKind.choices)
@@ -223,7 +223,7 @@ class ImageOperation(MutableModel):
     completed_at = models.DateTimeField(null=True, blank=True)
     processing_time_ms = models.PositiveIntegerField(null=True, blank=True)
     error_message = models.TextField(blank=True)
-    request_key = models.CharField(max_length=100, null=True, blank=True)
+    request_key = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001 (NULL: no key, not unique)
 
     class Meta:
         ordering = ["-created_at"]

@@ -15,9 +15,7 @@ def _part(value: str, fallback: str, limit: int = 40) -> str:
     return (slugify(value or "")[:limit].strip("-")) or fallback
 
 
-def readable_file_name(
-    *, brand: str, label: str, ext: str, format_key: str = "", when: datetime | None = None
-) -> str:
+def readable_file_name(*, brand: str, label: str, ext: str, format_key: str = "", when: datetime | None = None) -> str:
     when = timezone.localtime(when or timezone.now())
     parts = [_part(brand, "brand"), _part(label, "image")]
     if format_key:

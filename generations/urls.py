@@ -1,9 +1,9 @@
-from django.urls import path
-
-from generations import views
+from generations.views import customise, library, operations  # noqa: F401
 
 app_name = "generations"
 
 urlpatterns = [
-    path("", views.index, name="index"),
+    # customise.py: the customise page, its live preview, progress, status, variations.
+    # library.py: my generations, a generation's page, downloads, rating, delete, collections.
+    # operations.py: my images (uploads) and image operations.
 ]

@@ -364,6 +364,16 @@ CREDITS_HOLD_TTL_SECONDS = env.int("CREDITS_HOLD_TTL_SECONDS", default=2 * 60 * 
 CREDITS_DAILY_ALLOWANCE = env.bool("CREDITS_DAILY_ALLOWANCE", default=True)
 SUPPORT_EMAIL = env("SUPPORT_EMAIL", default="support@craftads.local")
 
+# Generations. A job holds its lease this long; the sweep re-queues (or, after the last attempt,
+# fails) a job whose lease ran out, releasing its hold.
+GENERATION_TIME_LIMIT_SECONDS = env.int("GENERATION_TIME_LIMIT_SECONDS", default=10 * 60)
+GENERATION_MAX_ATTEMPTS = env.int("GENERATION_MAX_ATTEMPTS", default=3)
+GENERATION_MAX_VARIATIONS = env.int("GENERATION_MAX_VARIATIONS", default=4)
+# Free-plan files are removed after this many days; paid plans' files are kept (seed 004).
+GENERATION_FREE_RETENTION_DAYS = env.int("GENERATION_FREE_RETENTION_DAYS", default=30)
+
+# AI providers (each also switched on in the admin). See README "AI providers".
+
 # Stripe: buying credits and plans is switched on by the secret key. Without it the
 # packs and plans pages say buying is off and staff can still grant credits.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
