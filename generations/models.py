@@ -63,7 +63,10 @@ class Generation(MutableModel):
 
     credits_quoted = models.PositiveIntegerField(default=0)
     credits_used = models.PositiveIntegerField(default=0)
+    # One hold per priced part: the renders, AI copy, the AI image. Success captures all, failure releases all.
     hold = models.ForeignKey(CreditHold, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    copy_hold = models.ForeignKey(CreditHold, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    image_hold = models.ForeignKey(CreditHold, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     provider_cost = models.DecimalField(max_digits=10, decimal_places=4, default=0)
 
     # {format_key: "queued" | "rendering" | "done" | "failed"}
