@@ -373,6 +373,28 @@ GENERATION_MAX_VARIATIONS = env.int("GENERATION_MAX_VARIATIONS", default=4)
 GENERATION_FREE_RETENTION_DAYS = env.int("GENERATION_FREE_RETENTION_DAYS", default=30)
 
 # AI providers (each also switched on in the admin). See README "AI providers".
+# OpenAI, or any server speaking its API (LocalAI, vLLM, Ollama, LM Studio): images and copy.
+OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
+OPENAI_BASE_URL = env("OPENAI_BASE_URL", default="https://api.openai.com/v1")
+OPENAI_IMAGE_MODEL = env("OPENAI_IMAGE_MODEL", default="gpt-image-1")
+# The sizes the image model accepts: the closest in shape is asked for, then cropped to the format.
+OPENAI_IMAGE_SIZES = env.list("OPENAI_IMAGE_SIZES", default=["1024x1024", "1536x1024", "1024x1536"])
+OPENAI_IMAGE_QUALITY = env("OPENAI_IMAGE_QUALITY", default="")  # blank: the model's default
+OPENAI_CHAT_MODEL = env("OPENAI_CHAT_MODEL", default="gpt-4o-mini")
+# A Stable Diffusion web UI (AUTOMATIC1111 or Forge) started with --api: images, upscaling and,
+# with its rembg extension, background removal.
+AUTOMATIC1111_URL = env("AUTOMATIC1111_URL", default="")
+AUTOMATIC1111_API_AUTH = env("AUTOMATIC1111_API_AUTH", default="")  # user:password, as given to --api-auth
+AUTOMATIC1111_MODEL = env("AUTOMATIC1111_MODEL", default="")  # checkpoint; blank: the one loaded
+AUTOMATIC1111_SAMPLER = env("AUTOMATIC1111_SAMPLER", default="DPM++ 2M")
+AUTOMATIC1111_STEPS = env.int("AUTOMATIC1111_STEPS", default=25)
+AUTOMATIC1111_MAX_SIDE = env.int("AUTOMATIC1111_MAX_SIDE", default=1024)
+AUTOMATIC1111_UPSCALER = env("AUTOMATIC1111_UPSCALER", default="R-ESRGAN 4x+")
+AUTOMATIC1111_REMBG_MODEL = env("AUTOMATIC1111_REMBG_MODEL", default="")  # e.g. u2net; blank: off
+# Every provider request: seconds to wait for the answer, largest answer and image accepted.
+AI_PROVIDER_TIMEOUT_SECONDS = env.float("AI_PROVIDER_TIMEOUT_SECONDS", default=120.0)
+AI_PROVIDER_MAX_RESPONSE_BYTES = env.int("AI_PROVIDER_MAX_RESPONSE_BYTES", default=64 * 1024 * 1024)
+AI_PROVIDER_MAX_IMAGE_PIXELS = env.int("AI_PROVIDER_MAX_IMAGE_PIXELS", default=64_000_000)
 
 # Stripe: buying credits and plans is switched on by the secret key. Without it the
 # packs and plans pages say buying is off and staff can still grant credits.

@@ -1,0 +1,21 @@
+"""Domain errors of generations; each message is safe to show to the user."""
+
+from craftplatform.errors import DomainError
+
+
+class GenerationError(DomainError):
+    default_message = "The generation could not be made."
+
+
+class InvalidGenerationRequest(GenerationError):
+    """The request itself is wrong; `problems` maps a field name to its message."""
+
+    default_message = "Please correct the errors below."
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        self.problems = dict(problems)
+        super().__init__("; ".join(self.problems.values()) or self.default_message, code="invalid_request")
+
+
+class GenerationNotRetryable(GenerationError):
+    default_message = "Only a failed generation can be retried."
