@@ -9,7 +9,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import selectors, services
+from accounts import brand_fonts, selectors, services
 from accounts.constants import BRAND_FONTS, NOTIFICATION_LABELS, PALETTE_KEYS, ContentFilterLevel, Theme, VoiceTone
 from accounts.models import BusinessProfile
 from craftplatform.images import ImageRejected, clean_uploaded_image
@@ -54,7 +54,11 @@ class BrandKitSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=255, allow_blank=True, required=False)
     website_url = serializers.URLField(max_length=500, allow_blank=True, required=False)
     palette = serializers.DictField(child=serializers.CharField(max_length=7), required=False)
-    typography = serializers.DictField(child=serializers.ChoiceField(choices=FONT_NAMES), required=False)
+    typography = serializers.DictField(
+        child=serializers.CharField(max_length=100),
+        required=False,
+        help_text="heading_font and body_font: a bundled family or one of your uploaded fonts.",
+    )
     voice = serializers.DictField(child=serializers.CharField(max_length=200, allow_blank=True), required=False)
     messaging = serializers.DictField(required=False)
     logo_url = serializers.SerializerMethodField()
@@ -76,6 +80,11 @@ class BrandKitSerializer(serializers.Serializer):
         unknown = set(value) - {"heading_font", "body_font"}
         if unknown:
             raise serializers.ValidationError("Only heading_font and body_font can be set.")
+        # The view passes the user's choices (uploaded fonts included); the bundled ones otherwise.
+        names = self.context.get("font_names", FONT_NAMES)
+        bad = sorted({family for family in value.values() if family not in names})
+        if bad:
+            raise serializers.ValidationError(f"Unknown font: {', '.join(bad)}. Choose one of {', '.join(names)}.")
         return value
 
     def validate_voice(self, value):
@@ -156,7 +165,8 @@ class BrandKitView(APIView):
 
     @extend_schema(request=BrandKitSerializer, responses=BrandKitSerializer)
     def patch(self, request):
-        serializer = BrandKitSerializer(data=request.data, partial=True)
+        font_names = [family for family, _ in brand_fonts.font_choices_for(request.user)]
+        serializer = BrandKitSerializer(data=request.data, partial=True, context={"font_names": font_names})
         serializer.is_valid(raise_exception=True)
         brand = services.update_brand_profile(user=request.user, values=serializer.validated_data)
         return Response(BrandKitSerializer(brand).data)

@@ -116,8 +116,13 @@ class BrandKitForm(forms.Form):
         help_text="One per line. AI copy variants reuse them.",
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, font_choices=None, **kwargs):
+        # font_choices: the families this user may pick (accounts.brand_fonts.font_choice_groups_for),
+        # the bundled ones when not given.
         super().__init__(*args, **kwargs)
+        if font_choices is not None:
+            self.fields["heading_font"].choices = font_choices
+            self.fields["body_font"].choices = font_choices
         for key in PALETTE_KEYS:
             self.fields[f"colour_{key}"] = forms.CharField(
                 label=key.capitalize(), max_length=7, widget=ColourInput(), initial=DEFAULT_PALETTE[key]

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import selectors, services
+from accounts import brand_fonts, selectors, services
 from accounts.forms import (
     ApiKeyForm,
     BrandKitForm,
@@ -72,7 +72,12 @@ def preferences(request):
 @require_http_methods(["GET", "POST"])
 def brand_kit(request):
     brand = selectors.get_brand_profile(user=request.user)
-    form = BrandKitForm(request.POST or None, request.FILES or None, initial=BrandKitForm.initial_for(brand))
+    form = BrandKitForm(
+        request.POST or None,
+        request.FILES or None,
+        initial=BrandKitForm.initial_for(brand),
+        font_choices=brand_fonts.font_choice_groups_for(request.user),
+    )
     if request.method == "POST" and form.is_valid():
         services.update_brand_profile(
             user=request.user,

@@ -1,4 +1,5 @@
-"""Staff authoring of the template library: categories, templates and their specs, metrics, favourites.
+"""Staff authoring of the template library: categories, templates and their specs, metrics, favourites;
+and users' uploaded brand fonts (read, or deleted through the service so their files go too).
 
 Templates are never deleted from here (generations keep pointing at them): staff deactivate
 them instead. Saving a template goes through `services.save_template`, which validates the
@@ -11,6 +12,7 @@ import json
 
 from django.contrib import admin, messages
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.db.models import Count
 from django.http import HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect, render
@@ -18,11 +20,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
+from accounts import services as account_services
 from craftplatform.admin import ReadOnlyAdmin
 from templates_app import services
 from templates_app.errors import TemplateSpecError
 from templates_app.forms import AdTemplateAdminForm, MetricsImportForm
-from templates_app.models import AdMetric, AdTemplate, Category, FavoriteTemplate, TemplateSpecVersion
+from templates_app.models import AdMetric, AdTemplate, BrandFont, Category, FavoriteTemplate, TemplateSpecVersion
 from templates_app.spec import FORMAT_KEYS, FORMATS, nearest_format
 
 MAX_PREVIEW_BODY = 1024 * 1024
@@ -397,3 +400,47 @@ class FavoriteTemplateAdmin(ReadOnlyAdmin):
     list_display = ("user", "template", "created_at")
     list_select_related = ("user", "template")
     search_fields = ("user__email", "template__name", "template__slug")
+
+
+@admin.register(BrandFont)
+class BrandFontAdmin(ReadOnlyAdmin):
+    """Users' uploaded fonts: read only. Deleting one goes through the service (the file goes too,
+    and a brand kit naming the family's last face falls back to Inter) and is audited."""
+
+    list_display = ("family", "face", "user", "original_name", "size_label", "created_at")
+    list_select_related = ("user",)
+    list_filter = ("style", "weight")
+    search_fields = ("family", "user__email", "original_name", "sha256")
+    # The stored name as text: local media is public, so user files are not linked from pages.
+    fields = ("id", "user", "family", "weight", "style", "original_name", "file_name", "size", "sha256", "created_at")
+    readonly_fields = fields
+
+    @admin.display(description="Face", ordering="weight")
+    def face(self, obj):
+        return obj.face_label
+
+    @admin.display(description="Stored as")
+    def file_name(self, obj):
+        return obj.file.name
+
+    @admin.display(description="Size", ordering="size")
+    def size_label(self, obj):
+        return f"{obj.size / 1024:.0f} KB"
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.has_perm("templates_app.delete_brandfont")
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            services.delete_brand_font(user=obj.user, font_id=obj.pk)
+            account_services.record_audit_event(
+                actor=request.user,
+                action="brand_font.deleted_by_staff",
+                target=obj,
+                details={"user_id": str(obj.user_id), "family": obj.family},
+                request=request,
+            )
+
+    def delete_queryset(self, request, queryset):
+        for font in queryset.select_related("user"):
+            self.delete_model(request, font)

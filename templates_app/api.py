@@ -1,15 +1,20 @@
-"""REST API of the template library: browse with the gallery's filters, read a template, favourites."""
+"""REST API of the template library: browse with the gallery's filters, read a template, favourites;
+and the user's uploaded brand fonts."""
 
 from django.core.files.storage import default_storage
+from django.http import Http404, HttpResponse
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
-from rest_framework import generics, serializers
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
+from rest_framework import generics, serializers, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from templates_app import selectors, services
 from templates_app.constants import CampaignType, Industry, TemplateStyle
+from templates_app.models import BrandFont
 from templates_app.selectors import PAGE_SIZE, GalleryFilters, Sort
 from templates_app.spec import FORMAT_KEYS, FORMATS, nearest_format
 
@@ -225,3 +230,81 @@ class CategoryListView(generics.ListAPIView):
 
     def get_queryset(self):
         return selectors.active_categories()
+
+
+# -- brand fonts -------------------------------------------------------------------------------
+
+
+class BrandFontSerializer(serializers.ModelSerializer):
+    preview_url = serializers.SerializerMethodField(help_text="A PNG sample of the font (this API, authenticated).")
+
+    class Meta:
+        model = BrandFont
+        fields = ["id", "family", "weight", "style", "original_name", "size", "sha256", "created_at", "preview_url"]
+        read_only_fields = fields
+
+    def get_preview_url(self, font) -> str:
+        return reverse("api-brand-font-preview", args=[font.pk])
+
+
+class BrandFontUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="A TrueType (.ttf) or OpenType (.otf) font, up to 5 MB.")
+
+
+class BrandFontListView(APIView):
+    """Your uploaded brand fonts (GET), and adding one (POST, multipart with `file`).
+
+    The family, weight and style are read from the file. Once uploaded, the family may be named
+    as `heading_font` or `body_font` of the brand kit (/api/v1/me/brand-kit/)."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(responses=BrandFontSerializer(many=True))
+    def get(self, request):
+        fonts = selectors.brand_fonts_for_user(user=request.user)
+        return Response(BrandFontSerializer(fonts, many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": BrandFontUploadSerializer},
+        responses={201: BrandFontSerializer, 400: OpenApiResponse(description="{'file': [message]}")},
+    )
+    def post(self, request):
+        upload = BrandFontUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        try:
+            font = services.upload_brand_font(user=request.user, upload=upload.validated_data["file"])
+        except services.BrandFontError as exc:
+            return Response({"file": [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(BrandFontSerializer(font).data, status=status.HTTP_201_CREATED)
+
+
+class BrandFontDetailView(APIView):
+    """One of your brand fonts (GET) or deleting it (DELETE). A brand kit that named the family's
+    last face goes back to Inter for that role. Someone else's font answers 404."""
+
+    @extend_schema(responses=BrandFontSerializer)
+    def get(self, request, font_id):
+        return Response(BrandFontSerializer(selectors.get_brand_font_for_user(user=request.user, font_id=font_id)).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, font_id):
+        try:
+            services.delete_brand_font(user=request.user, font_id=font_id)
+        except services.BrandFontNotFound as exc:
+            raise Http404(exc.message) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BrandFontPreviewView(APIView):
+    """A 480 x 270 PNG of the family name and a sample text set in the font."""
+
+    @extend_schema(responses={(200, "image/png"): OpenApiTypes.BINARY})
+    def get(self, request, font_id):
+        font = selectors.get_brand_font_for_user(user=request.user, font_id=font_id)
+        try:
+            png = services.render_font_preview(font=font)
+        except (services.BrandFontError, OSError) as exc:
+            raise Http404("No preview for this font.") from exc
+        response = HttpResponse(png, content_type="image/png")
+        response["Cache-Control"] = "private, max-age=86400"
+        return response

@@ -6,4 +6,9 @@ class TemplatesAppConfig(AppConfig):
     verbose_name = "Templates"
 
     def ready(self) -> None:
+        from accounts import brand_fonts
         from templates_app import user_data  # noqa: F401  (export section)
+        from templates_app.services import fonts
+
+        # The brand kit (accounts) offers the user's uploaded families without importing this app.
+        brand_fonts.register_font_choices(fonts.brand_font_choices)

@@ -141,3 +141,13 @@ class MetricsImportForm(forms.Form):
         if upload.size > services.metrics.MAX_BYTES:
             raise forms.ValidationError("The file is larger than 5 MB; split it.")
         return upload
+
+
+class BrandFontUploadForm(forms.Form):
+    """The file only: the service checks its content and reads the family, weight and style from it."""
+
+    file = forms.FileField(
+        label="Font file",
+        help_text="A TrueType (.ttf) or OpenType (.otf) font, up to 5 MB. Upload each weight and style you use.",
+        widget=forms.FileInput(attrs={"accept": ".ttf,.otf,font/ttf,font/otf,font/sfnt"}),
+    )

@@ -182,3 +182,65 @@ class FavoriteTemplate(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.user_id} ♥ {self.template_id}"
+
+
+def brand_font_path(instance, filename: str) -> str:
+    # The service names each file "<uuid>.<ttf|otf>": never the name the user's file had.
+    return f"brand-fonts/{instance.user_id}/{filename}"
+
+
+class FontStyle(models.TextChoices):
+    NORMAL = "normal", "Upright"
+    ITALIC = "italic", "Italic"
+
+
+class BrandFont(TimestampedModel):
+    """A TrueType or OpenType font a user uploaded for their brand kit: one face of a family.
+
+    Written once by `services.fonts.upload_brand_font` (which checks the file and reads the
+    family, weight and style from it) and removed by `delete_brand_font`; never edited.
+    """
+
+    MAX_PER_USER = 20
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="brand_fonts")
+    family = models.CharField(max_length=100)
+    weight = models.PositiveSmallIntegerField(default=400, help_text="From the font's OS/2 table (100-900).")
+    style = models.CharField(max_length=10, choices=FontStyle.choices, default=FontStyle.NORMAL)
+    file = models.FileField(upload_to=brand_font_path, max_length=255)
+    original_name = models.CharField(max_length=255, blank=True, help_text="The uploaded file's name, for display.")
+    size = models.PositiveIntegerField(help_text="Bytes.")
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["family", "weight", "style"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "family", "weight", "style"], name="templates_brandfont_unique_face"
+            ),
+            models.CheckConstraint(
+                condition=Q(weight__gte=100) & Q(weight__lte=900), name="templates_brandfont_weight"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.family} {self.face_label}"
+
+    @property
+    def face_label(self) -> str:
+        """'Bold italic (700)', 'Regular (400)'."""
+        name = WEIGHT_LABELS.get(self.weight, str(self.weight))
+        return f"{name}{' italic' if self.style == FontStyle.ITALIC else ''} ({self.weight})"
+
+
+WEIGHT_LABELS = {
+    100: "Thin",
+    200: "Extra light",
+    300: "Light",
+    400: "Regular",
+    500: "Medium",
+    600: "Semibold",
+    700: "Bold",
+    800: "Extra bold",
+    900: "Black",
+}

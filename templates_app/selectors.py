@@ -31,7 +31,15 @@ from django.db.models.functions import Cast
 from django.http import Http404
 
 from templates_app.constants import CampaignType, Industry, TemplateStyle
-from templates_app.models import AdCategory, AdMetric, AdTemplate, Category, FavoriteTemplate, TemplateSpecVersion
+from templates_app.models import (
+    AdCategory,
+    AdMetric,
+    AdTemplate,
+    BrandFont,
+    Category,
+    FavoriteTemplate,
+    TemplateSpecVersion,
+)
 from templates_app.services.templates import SEARCH_CONFIG
 from templates_app.spec import FORMAT_KEYS
 
@@ -254,3 +262,16 @@ def get_spec_for_generation(*, template_id, version: int) -> dict:
     return TemplateSpecVersion.objects.values_list("render_spec", flat=True).get(
         template_id=template_id, version=version
     )
+
+
+def brand_fonts_for_user(*, user) -> QuerySet[BrandFont]:
+    """The user's uploaded fonts, by family, weight and style (one query)."""
+    return BrandFont.objects.filter(user=user).order_by("family", "weight", "style")
+
+
+def get_brand_font_for_user(*, user, font_id) -> BrandFont:
+    """One of the user's uploaded fonts; 404 for anyone else's."""
+    font = BrandFont.objects.filter(pk=font_id, user=user).first()
+    if font is None:
+        raise Http404("No such font.")
+    return font

@@ -1,7 +1,8 @@
-"""The user's favourite templates in "download my data"."""
+"""The user's favourite templates and uploaded brand fonts in "download my data"; the fonts'
+files are removed when the account is deleted."""
 
 from craftplatform import user_data
-from templates_app.models import FavoriteTemplate
+from templates_app.models import BrandFont, FavoriteTemplate
 
 
 def export_favourites(user) -> list[dict]:
@@ -15,4 +16,25 @@ def export_favourites(user) -> list[dict]:
     ]
 
 
+def export_brand_fonts(user) -> list[dict]:
+    return [
+        {
+            "family": font.family,
+            "weight": font.weight,
+            "style": font.style,
+            "file": font.file.name,
+            "original_name": font.original_name,
+            "size": font.size,
+            "sha256": font.sha256,
+            "uploaded_at": font.created_at.isoformat(),
+        }
+        for font in BrandFont.objects.filter(user=user).order_by("created_at")
+    ]
+
+
+def brand_font_files(user) -> list[str]:
+    return list(BrandFont.objects.filter(user=user).exclude(file="").values_list("file", flat=True))
+
+
 user_data.register("favourite_templates", export=export_favourites)
+user_data.register("brand_fonts", export=export_brand_fonts, files=brand_font_files)

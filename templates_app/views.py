@@ -1,18 +1,19 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
-from django.http import Http404, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from templates_app import selectors, services
-from templates_app.forms import GalleryFilterForm
+from templates_app.forms import BrandFontUploadForm, GalleryFilterForm
 from templates_app.selectors import GalleryFilters, Sort
 from templates_app.services import PREVIEW_SCALE
-from templates_app.spec import FORMAT_KEYS, FORMATS, nearest_format
+from templates_app.spec import FORMAT_KEYS, FORMATS, nearest_format, ordered_slot_names
 
 RESULTS_TARGET = "gallery-results"
 # Line icons (24 by 24, drawn with the text colour) for the icon names categories use.
@@ -143,7 +144,9 @@ def _format_rows(template) -> list[dict]:
 
 def _slot_rows(template) -> list[dict]:
     rows = []
-    for name, slot in (template.render_spec or {}).get("slots", {}).items():
+    spec = template.render_spec or {}
+    for name in ordered_slot_names(spec):
+        slot = spec["slots"][name]
         kind = slot.get("type")
         default = slot.get("default", "")
         if kind == "color" and isinstance(default, str) and default.startswith("brand."):
@@ -220,3 +223,61 @@ def favorite(request, slug):
         context = {"template": template, "next": next_url, "variant": request.POST.get("variant", "card")}
         return render(request, "templates_app/_favorite_button.html", context)
     return redirect(next_url)
+
+
+# -- brand fonts -------------------------------------------------------------------------------
+
+ROLE_NAMES = {"heading_font": "heading", "body_font": "body"}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def brand_fonts(request):
+    """The user's uploaded fonts: the list with previews, the upload form, and a delete button each."""
+    form = BrandFontUploadForm(request.POST, request.FILES) if request.method == "POST" else BrandFontUploadForm()
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                font = services.upload_brand_font(user=request.user, upload=form.cleaned_data["file"])
+            except services.BrandFontError as exc:
+                form.add_error("file", exc.message)
+            else:
+                messages.success(
+                    request, f"{font} was added. Choose “{font.family}” in your brand kit to use it in your ads."
+                )
+                return redirect("templates_app:brand_fonts")
+        status = 400
+    fonts = list(selectors.brand_fonts_for_user(user=request.user))
+    context = {"form": form, "fonts": fonts, "limit": services.MAX_BRAND_FONTS}
+    return render(request, "templates_app/brand_fonts.html", context, status=status)
+
+
+@login_required
+@require_POST
+def delete_brand_font(request, font_id):
+    try:
+        deletion = services.delete_brand_font(user=request.user, font_id=font_id)
+    except services.BrandFontNotFound as exc:
+        raise Http404(exc.message) from exc
+    message = f"{deletion.font} was deleted."
+    if deletion.reset_roles:
+        roles = " and ".join(ROLE_NAMES.get(role, role) for role in deletion.reset_roles)
+        message += f" Your brand kit's {roles} font is {services.fonts.FALLBACK_FAMILY} again."
+    messages.success(request, message)
+    return redirect("templates_app:brand_fonts")
+
+
+@login_required
+@require_GET
+def brand_font_preview(request, font_id):
+    """A PNG sample of one of the user's fonts (404 for anyone else's)."""
+    font = selectors.get_brand_font_for_user(user=request.user, font_id=font_id)
+    try:
+        png = services.render_font_preview(font=font)
+    except (services.BrandFontError, OSError) as exc:
+        raise Http404("No preview for this font.") from exc
+    response = HttpResponse(png, content_type="image/png")
+    # The font's file never changes (a new upload is a new font), so neither does its preview.
+    response["Cache-Control"] = "private, max-age=86400"
+    return response

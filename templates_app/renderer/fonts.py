@@ -6,6 +6,7 @@ import io
 import struct
 import unicodedata
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from os import PathLike
 from pathlib import Path
@@ -256,6 +257,56 @@ def choose_face(
 
 _SFNT_SIGNATURES = (b"\x00\x01\x00\x00", b"OTTO", b"true")
 _REQUIRED_TABLES = (b"cmap", b"head", b"hhea", b"hmtx", b"maxp", b"name")
+
+
+@dataclass(frozen=True)
+class FontFace:
+    """What an uploaded font file holds: its family, weight (100-900), whether it is italic, and
+    its kind ('ttf' for TrueType outlines, 'otf' for CFF)."""
+
+    family: str
+    weight: int
+    italic: bool
+    kind: str
+
+
+def _weight_class(data: bytes, tables: dict[bytes, tuple[int, int]]) -> int:
+    """The OS/2 usWeightClass as a CSS weight (100-900); 400 when the font does not say."""
+    offset, length = tables.get(b"OS/2", (0, 0))
+    if length < 6:
+        return 400
+    (weight,) = struct.unpack_from(">H", data, offset + 4)
+    if 1 <= weight <= 9:  # some old fonts give the weight in hundreds
+        weight *= 100
+    if not 1 <= weight <= 1000:
+        return 400
+    return min(900, max(100, (weight + 50) // 100 * 100))
+
+
+def _is_italic(data: bytes, tables: dict[bytes, tuple[int, int]], style_name: str) -> bool:
+    """Italic (or oblique) by the OS/2 fsSelection bits, else the head macStyle bit, else the style name."""
+    offset, length = tables.get(b"OS/2", (0, 0))
+    if length >= 64:
+        (selection,) = struct.unpack_from(">H", data, offset + 62)
+        return bool(selection & 0x0001 or selection & 0x0200)
+    offset, length = tables.get(b"head", (0, 0))
+    if length >= 46:
+        (mac_style,) = struct.unpack_from(">H", data, offset + 44)
+        return bool(mac_style & 0x0002)
+    return any(word in style_name.lower() for word in ("italic", "oblique"))
+
+
+def describe_font_file(data: bytes) -> FontFace:
+    """Check an uploaded brand font (as validate_font_file does) and say which face it is."""
+    family = validate_font_file(data)
+    tables = _tables(data)
+    _family, style_name = ImageFont.truetype(io.BytesIO(data), 12).getname()
+    return FontFace(
+        family=family,
+        weight=_weight_class(data, tables),
+        italic=_is_italic(data, tables, style_name or ""),
+        kind="otf" if data[:4] == b"OTTO" else "ttf",
+    )
 
 
 def validate_font_file(data: bytes) -> str:

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from PIL import Image, ImageChops, ImageDraw
+from PIL import Image, ImageChops
 
 from templates_app.errors import TextDoesNotFit
 from templates_app.spec.lint import SpecWarning
@@ -12,7 +12,16 @@ from .artwork import pattern_masks
 from .encode import to_srgb
 from .fonts import DEFAULT_FAMILY, choose_face, family_faces
 from .paint import Palette, gradient_image, paint, scale_mask, shape_mask, stroke_mask
-from .text import NoFit, TextLayout, detect_direction, draw_layout, fit_text, measure_layout, place_lines, prepare_text
+from .text import (
+    NoFit,
+    TextLayout,
+    detect_direction,
+    fit_text,
+    measure_layout,
+    place_lines,
+    prepare_text,
+    rasterize_layout,
+)
 from .types import DrawnText, RenderInputs
 
 IntBox = tuple[int, int, int, int]  # x, y, width, height in output pixels
@@ -28,14 +37,7 @@ class Context:
     scale: float
     text_boxes: list[DrawnText] = field(default_factory=list)
     warnings: list[SpecWarning] = field(default_factory=list)
-    _draw: ImageDraw.ImageDraw | None = None
     _images: dict[str, Image.Image | None] = field(default_factory=dict)
-
-    @property
-    def draw(self) -> ImageDraw.ImageDraw:
-        if self._draw is None:
-            self._draw = ImageDraw.Draw(self.canvas)
-        return self._draw
 
     def box(self, box: list) -> IntBox:
         """A spec box in output pixels; edges are rounded, so neighbouring boxes stay neighbours."""
@@ -257,17 +259,12 @@ def _draw_text_block(
         align = {"left": "right", "right": "left"}.get(align, align)
     positions = place_lines(drawn, out_box, align, valign)
     colour = ctx.palette.resolve(layer["color"])
-    opacity = layer["opacity"] * colour[3] / 255
     x, y, w, h = out_box
-    if opacity >= 1:
-        ink = draw_layout(ctx.draw, drawn, positions, colour[:3])
-    else:
-        mask = Image.new("L", (w, h), 0)
-        local = [(px - x, py - y) for px, py in positions]
-        ink = draw_layout(ImageDraw.Draw(mask), drawn, local, 255)
-        paint(ctx.canvas, ("solid", (*colour[:3], 255)), (w, h), mask, (x, y), opacity)
-        if ink:
-            ink = (ink[0] + x, ink[1] + y, ink[2] + x, ink[3] + y)
+    ink = None
+    rasterised = rasterize_layout(drawn, positions)
+    if rasterised is not None:
+        mask, at, ink = rasterised
+        paint(ctx.canvas, ("solid", colour), mask.size, mask, at, layer["opacity"])
     ctx.text_boxes.append(
         DrawnText(
             slot=layer["slot"],

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from PIL import ImageDraw
+from PIL import Image, ImageDraw
 
 from .fonts import load_font
 
@@ -389,34 +389,44 @@ def place_lines(
     return positions
 
 
-def draw_layout(
-    draw: ImageDraw.ImageDraw,
-    layout: TextLayout,
-    positions: list[tuple[float, float]],
-    fill,
-) -> tuple[int, int, int, int] | None:
-    """Draw the lines at their positions; returns the ink box (union of the drawn glyph boxes)."""
-    font = load_font(layout.path, layout.size)
-    ink: list[tuple[int, int, int, int]] = []
+def rasterize_layout(
+    layout: TextLayout, positions: list[tuple[float, float]]
+) -> tuple[Image.Image, tuple[int, int], tuple[int, int, int, int]] | None:
+    """The lines drawn at their positions as an 8-bit coverage mask.
+
+    Returns the mask, where its top-left corner lies (in the coordinates of `positions`), and the
+    ink box: the bounding box of the pixels the glyphs actually cover, exactly. None when no line
+    has text.
+
+    The mask spans the lines' measured boxes (which hold their ink) plus a pixel, so nothing is
+    clipped; it is placed on whole pixels, so each line keeps the fractional part of its pen
+    position and is rasterised exactly as it would be straight onto the canvas. The ink box comes
+    from the mask itself: measured boxes are whole pixels taken at a whole-pixel origin, and Pillow
+    counts the advance as part of the box, so boxes computed from them (and then placed at a
+    fractional position and rounded outwards) can overstate the ink by a pixel or more.
+    """
+    runs: list[tuple[str, float, float]] = []  # (text, pen x, baseline y) for each drawn run
+    x0 = y0 = math.inf
+    x1 = y1 = -math.inf
     for line, (pen, baseline) in zip(layout.lines, positions, strict=True):
         if not line.text:
             continue
         if layout.letter_spacing:
             placed, _, _ = _spaced(layout.path, layout.size, layout.direction, line.text, layout.letter_spacing)
-            for cluster, offset in placed:
-                if cluster.isspace():
-                    continue
-                at = (pen + offset, baseline)
-                draw.text(at, cluster, font=font, fill=fill, anchor="ls", direction=layout.direction)
-                ink.append(draw.textbbox(at, cluster, font=font, anchor="ls", direction=layout.direction))
+            runs.extend((cluster, pen + offset, baseline) for cluster, offset in placed if not cluster.isspace())
         else:
-            draw.text((pen, baseline), line.text, font=font, fill=fill, anchor="ls", direction=layout.direction)
-            ink.append(draw.textbbox((pen, baseline), line.text, font=font, anchor="ls", direction=layout.direction))
-    if not ink:
+            runs.append((line.text, pen, baseline))
+        x0, y0 = min(x0, pen + line.left), min(y0, baseline + line.top)
+        x1, y1 = max(x1, pen + line.right), max(y1, baseline + line.bottom)
+    if not runs:
         return None
-    return (
-        math.floor(min(b[0] for b in ink)),
-        math.floor(min(b[1] for b in ink)),
-        math.ceil(max(b[2] for b in ink)),
-        math.ceil(max(b[3] for b in ink)),
-    )
+    left, top = math.floor(x0) - 1, math.floor(y0) - 1
+    mask = Image.new("L", (math.ceil(x1) + 1 - left, math.ceil(y1) + 1 - top), 0)
+    draw = ImageDraw.Draw(mask)
+    font = load_font(layout.path, layout.size)
+    for text, pen, baseline in runs:
+        draw.text((pen - left, baseline - top), text, font=font, fill=255, anchor="ls", direction=layout.direction)
+    ink = mask.getbbox()
+    if ink is None:
+        return None  # only glyphs without ink (a font drawing blanks)
+    return mask, (left, top), (ink[0] + left, ink[1] + top, ink[2] + left, ink[3] + top)

@@ -52,9 +52,10 @@ class RenderInputs:
 @dataclass(frozen=True)
 class DrawnText:
     """One text drawn: its layout box (the layer's box, or a button's box less its padding) and the
-    box its glyphs actually cover, both as (left, top, right, bottom) in output pixels; the fitted
-    size in spec pixels (as at scale 1); the lines as wrapped (logical order); the direction; and
-    the family actually used (after fallback for scripts the chosen font lacks)."""
+    box its glyphs actually cover (exactly the pixels drawn: measured on the rasterised text), both
+    as (left, top, right, bottom) in output pixels; the fitted size in spec pixels (as at scale 1);
+    the lines as wrapped (logical order); the direction; and the family actually used (after
+    fallback for scripts the chosen font lacks)."""
 
     slot: str
     layer_index: int

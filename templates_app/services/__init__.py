@@ -1,6 +1,16 @@
 """Every write to templates goes through these functions (DESIGN.md section 3)."""
 
 from templates_app.services.favorites import set_favorite, toggle_favorite  # noqa: F401
+from templates_app.services.fonts import (  # noqa: F401
+    MAX_BRAND_FONTS,
+    BrandFontError,
+    BrandFontNotFound,
+    FontDeletion,
+    delete_brand_font,
+    extra_fonts_for_user,
+    render_font_preview,
+    upload_brand_font,
+)
 from templates_app.services.library import LibraryReport, load_template_library  # noqa: F401
 from templates_app.services.metrics import (  # noqa: F401
     CSV_HELP,

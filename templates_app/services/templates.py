@@ -30,8 +30,8 @@ PREVIEW_SCALE = 0.5
 THUMBNAIL_SIZE = 480
 LIVE_PREVIEW_SCALE = 0.25
 SEARCH_CONFIG = "english"
-# Paths of the API under /api/v1/templates/ that a slug must not shadow.
-RESERVED_SLUGS = frozenset({"categories"})
+# Paths under /templates/ and /api/v1/templates/ that a slug must not shadow.
+RESERVED_SLUGS = frozenset({"categories", "brand-fonts"})
 MAX_TAGS = 20
 GENERATED_FIELDS = [
     "spec",

@@ -17,6 +17,7 @@ from .formats import (
     Format,
 )
 from .lint import SpecWarning, lint_format_layout, lint_layout
+from .order import ordered_slot_names
 from .schema import validate_spec
 
 __all__ = [
@@ -39,5 +40,6 @@ __all__ = [
     "lint_format_layout",
     "lint_layout",
     "nearest_format",
+    "ordered_slot_names",
     "validate_spec",
 ]

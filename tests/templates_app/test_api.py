@@ -186,6 +186,8 @@ def test_the_openapi_schema_is_valid_and_describes_the_template_endpoints(api):
         "/api/v1/templates/{slug}/:",
         "/api/v1/templates/{slug}/favorite/:",
         "/api/v1/templates/categories/:",
+        "/api/v1/templates/brand-fonts/:",
+        "/api/v1/templates/brand-fonts/{font_id}/:",
     ):
         assert path in schema
     assert "FormatSerializer" not in schema  # components are named after what they describe

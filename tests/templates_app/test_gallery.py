@@ -360,8 +360,8 @@ def test_the_template_page_shows_formats_slots_and_no_metrics(auth_client, db):
     assert "No performance data yet" in html
     assert 'href="/templates/?category=food"' in html
     assert 'href="/templates/?q=lunch"' in html
-    # The generation page is built by another issue: until it exists the button opens My creatives.
-    assert f'href="{reverse("generations:index")}">Customise this template</a>' in html
+    # The button opens the generation page for this template.
+    assert f'href="{reverse("generations:customise", args=[template.slug])}">Customise this template</a>' in html
     assert 'data-testid="favorite-button"' in html
 
 

@@ -6,7 +6,7 @@ import struct
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import Image, ImageCms, ImageDraw
+from PIL import Image, ImageChops, ImageCms, ImageDraw
 
 from templates_app.errors import TemplateSpecError, TextDoesNotFit
 from templates_app.renderer import (
@@ -345,6 +345,61 @@ def test_top_alignment_puts_capitals_on_the_top_edge():
     assert drawn.ink_box[1] - drawn.layout_box[1] <= 1
     drawn = render_ad(text_spec("HELLO", valign="bottom"), "1:1").text_boxes[0]
     assert drawn.layout_box[3] - drawn.ink_box[3] <= 1
+
+
+# -- ink boxes: exactly the pixels drawn -------------------------------------------------------
+
+
+def drawn_pixels_box(image: Image.Image):
+    """The bounding box of every pixel a black text changed on a white canvas."""
+    return ImageChops.invert(image.convert("L")).getbbox()
+
+
+def story_text_spec(text: str, **layer) -> dict:
+    """One black text layer on a white 9:16 canvas."""
+    spec = text_spec(text, **{"box": [80, 960, 920, 300], "size": [60, 130], **layer})
+    spec["formats"]["9:16"] = spec["formats"].pop("1:1")
+    return spec
+
+
+def test_ink_box_of_bottom_aligned_greek_is_the_drawn_pixels():
+    # Reported 1 px too tall: the box came from Pillow's bbox at a whole-pixel origin moved to a
+    # fractional baseline and rounded outwards (and it spanned the advance, not the ink).
+    spec = story_text_spec("Προσφορά για όλα τα προϊόντα", font="Montserrat", weight=900, valign="bottom")
+    result = render_ad(spec, "9:16")
+    (drawn,) = result.text_boxes
+    assert drawn.font_family == "Noto Sans", "Montserrat has no Greek: the whole text falls back"
+    assert drawn.ink_box == drawn_pixels_box(result.image)
+    assert drawn.ink_box[3] == drawn.layout_box[3], "the last line's descenders sit on the bottom edge"
+
+
+INK_TEXTS = {
+    "latin": "Quality joy, gift wrapping",
+    "greek": "Προσφορά για όλα τα προϊόντα",
+    "cyrillic": "Специальное предложение для всех",
+    "arabic": "عرض خاص على جميع المنتجات",
+    "hebrew": "מבצע מיוחד לכל המוצרים",
+}
+
+
+@pytest.mark.parametrize("family", FONT_FAMILIES)
+@pytest.mark.parametrize("valign", ["top", "middle", "bottom"])
+def test_ink_box_is_exactly_the_drawn_pixels_in_every_bundled_font(family, valign):
+    for kind, text in INK_TEXTS.items():
+        for weight, align in ((900, "left"), (400, "right")):
+            spec = story_text_spec(text, font=family, weight=weight, valign=valign, align=align)
+            result = render_ad(spec, "9:16")
+            (drawn,) = result.text_boxes
+            assert drawn.ink_box == drawn_pixels_box(result.image), (kind, weight, drawn.font_family)
+
+
+@pytest.mark.parametrize("kind", ["latin", "greek", "cyrillic"])
+def test_ink_box_is_exact_with_letter_spacing_and_at_preview_scale(kind):
+    spec = story_text_spec(INK_TEXTS[kind], font="Oswald", weight=700, letter_spacing=7, align="center")
+    for scale in (1.0, 0.5, 0.37):
+        result = render_ad(spec, "9:16", scale=scale)
+        (drawn,) = result.text_boxes
+        assert drawn.ink_box == drawn_pixels_box(result.image), scale
 
 
 # -- scripts and directions -------------------------------------------------------------------

@@ -12,6 +12,7 @@ from templates_app.spec import (
     SpecWarning,
     complete_formats,
     lint_layout,
+    ordered_slot_names,
     validate_spec,
 )
 
@@ -440,3 +441,21 @@ def test_lint_warns_for_text_in_the_margin():
     (warning,) = lint_layout(spec, "1:1")
     assert warning.slot == "headline"
     assert "left 40 px margin" in warning.message
+
+
+def test_slots_read_top_to_bottom_whatever_order_the_json_keeps():
+    spec = {
+        "slots": {"cta": {}, "body": {}, "accent": {}, "headline": {}, "logo": {}},
+        "formats": {
+            "9:16": {"layers": [{"slot": "headline", "box": [0, 900, 10, 10]}]},
+            "1:1": {
+                "layers": [
+                    {"slot": "cta", "box": [60, 860, 300, 100]},
+                    {"slot": "headline", "box": [60, 140, 900, 200]},
+                    {"slot": "body", "box": [60, 380, 900, 120]},
+                    {"slot": "logo", "box": [900, 40, 100, 100]},
+                ]
+            },
+        },
+    }
+    assert ordered_slot_names(spec) == ["logo", "headline", "body", "cta", "accent"]
