@@ -51,6 +51,25 @@ SCHEDULES: list[Schedule] = [
         description="Checks every balance against its ledger and open holds; logs differences.",
         expires_seconds=6 * 3600,
     ),
+    Schedule(
+        name="sweep stuck generation jobs",
+        task="generations.tasks.maintenance.sweep_stuck_jobs_task",
+        crontab={"minute": "*"},
+        queue="generation",
+        # A worker that died mid-job leaves it processing with an expired lease: re-queue it, or
+        # fail it and release its credits after the last attempt.
+        description="Re-queues or fails generations and image operations whose lease ran out.",
+        expires_seconds=50,
+    ),
+    Schedule(
+        name="expire free-plan files",
+        task="generations.tasks.maintenance.expire_assets_task",
+        crontab={"minute": "25", "hour": "2"},
+        queue="generation",
+        # Seed 004's retention: free users' files go after 30 days, paid users' are kept.
+        description="Removes free-plan files past their retention and marks the assets expired.",
+        expires_seconds=6 * 3600,
+    ),
 ]
 
 

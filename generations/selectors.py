@@ -1,10 +1,23 @@
 """Reads that pages and the API share. Every one filters by the requesting user: another user's
 generation, asset or collection answers 404 (DESIGN.md section 6)."""
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, UUIDField
 from django.shortcuts import get_object_or_404
 
-from generations.models import Asset, AssetStatus, Collection, Generation, ImageOperation
+from generations.models import (
+    Asset,
+    AssetKind,
+    AssetStatus,
+    Collection,
+    CollectionItem,
+    Generation,
+    ImageOperation,
+)
 
 
 def generations_for_user(*, user) -> QuerySet[Generation]:
@@ -33,4 +46,172 @@ def get_collection_for_user(*, user, collection_id) -> Collection:
 def get_operation_for_user(*, user, operation_id) -> ImageOperation:
     return get_object_or_404(
         ImageOperation.objects.filter(user=user).select_related("source", "result"), pk=operation_id
+    )
+
+
+# -- the library: my generations, a generation's page, assets, collections --------------------------
+
+LIBRARY_PAGE_SIZE = 24
+
+
+@dataclass(frozen=True)
+class LibraryFilters:
+    """What "my generations" is narrowed to; empty values filter nothing."""
+
+    status: str = ""
+    template_id: UUID | None = None
+    format: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    favorites: bool = False
+
+    @property
+    def active(self) -> bool:
+        return any([self.status, self.template_id, self.format, self.date_from, self.date_to, self.favorites])
+
+
+def _results_prefetch() -> Prefetch:
+    """A generation's rendered files, as `result_assets`."""
+    return Prefetch(
+        "assets",
+        queryset=Asset.objects.filter(kind=AssetKind.RESULT).order_by("created_at", "pk"),
+        to_attr="result_assets",
+    )
+
+
+def generations_with_results(*, user, ids) -> QuerySet[Generation]:
+    """These generations of the user with their results loaded (`result_assets`)."""
+    return generations_for_user(user=user).filter(pk__in=ids).prefetch_related(_results_prefetch())
+
+
+def ordered_results(generation: Generation) -> list[Asset]:
+    """The results of a generation loaded with `result_assets`, in the order its formats were asked for."""
+    order = {key: index for index, key in enumerate(generation.formats or [])}
+    return sorted(generation.result_assets, key=lambda asset: order.get(asset.format_key, len(order)))
+
+
+def cover_asset(generation: Generation) -> Asset | None:
+    """The picture of a generation on its card: the square result, else the first format's."""
+    results = ordered_results(generation)
+    for asset in results:
+        if asset.format_key == "1:1":
+            return asset
+    return results[0] if results else None
+
+
+def library_generations(*, user, filters: LibraryFilters) -> QuerySet[Generation]:
+    generations = generations_for_user(user=user)
+    if filters.status:
+        generations = generations.filter(status=filters.status)
+    if filters.template_id:
+        generations = generations.filter(template_id=filters.template_id)
+    if filters.format:
+        # `formats` is a JSON list of keys; the quoted key matches one element exactly ("1:1" is not
+        # part of "11:1") on PostgreSQL and SQLite alike, where `contains` on JSON is PostgreSQL-only.
+        generations = generations.filter(formats__icontains=f'"{filters.format}"')
+    if filters.date_from:
+        generations = generations.filter(created_at__date__gte=filters.date_from)
+    if filters.date_to:
+        generations = generations.filter(created_at__date__lte=filters.date_to)
+    if filters.favorites:
+        generations = generations.filter(is_favorite=True)
+    return generations.prefetch_related(_results_prefetch()).order_by("-created_at", "-pk")
+
+
+def library_page(*, user, filters: LibraryFilters, page_number) -> Page:
+    """One page of my generations, each with `cover` (its card picture): three queries (count, rows, files)."""
+    page = Paginator(library_generations(user=user, filters=filters), LIBRARY_PAGE_SIZE).get_page(page_number)
+    page.object_list = list(page.object_list)
+    for generation in page.object_list:
+        generation.cover = cover_asset(generation)
+    return page
+
+
+def templates_used_by(*, user) -> list[tuple[UUID, str]]:
+    """The templates this user has generated from, as (id, name), for the library's template filter."""
+    rows = (
+        generations_for_user(user=user)
+        .order_by("template__name", "template_id")
+        .values_list("template_id", "template__name")
+        .distinct()
+    )
+    return list(rows)
+
+
+def generation_detail_for_user(*, user, generation_id) -> Generation:
+    """A generation for its page, with `result_assets`, `variation_list` and its parent's template."""
+    variations = Generation.objects.filter(user=user).select_related("template").order_by("created_at", "pk")
+    return get_object_or_404(
+        generations_for_user(user=user)
+        .select_related("parent__template")
+        .prefetch_related(_results_prefetch(), Prefetch("variations", queryset=variations, to_attr="variation_list")),
+        pk=generation_id,
+    )
+
+
+def input_assets_for(*, user, generation: Generation) -> dict[str, Asset | None]:
+    """The images a generation was made with, by slot; None where the image no longer exists."""
+    images = (generation.customization_data or {}).get("images") or {}
+    if not isinstance(images, dict) or not images:
+        return {}
+    wanted = {slot: str(asset_id) for slot, asset_id in images.items() if asset_id}
+    valid_ids = []
+    for asset_id in wanted.values():
+        try:
+            valid_ids.append(UUID(asset_id))
+        except ValueError:
+            continue
+    found = {str(asset.pk): asset for asset in Asset.objects.filter(user=user, pk__in=valid_ids)}
+    return {slot: found.get(asset_id) for slot, asset_id in wanted.items()}
+
+
+def collection_choices(*, user) -> list[Collection]:
+    """The user's collections by name, for "add to collection" forms (one query)."""
+    return list(Collection.objects.filter(user=user).only("pk", "name").order_by("name"))
+
+
+def asset_detail_for_user(*, user, asset_id) -> Asset:
+    """An asset for its page, expired ones included (the page says so), with what it was made from
+    (`source`), what was made from it (`derived_list`) and the collections holding it (`holding_items`)."""
+    derived = Asset.objects.filter(user=user).order_by("created_at", "pk")
+    holding = (
+        CollectionItem.objects.filter(collection__user=user).select_related("collection").order_by("collection__name")
+    )
+    return get_object_or_404(
+        Asset.objects.filter(user=user)
+        .select_related("generation__template", "source")
+        .prefetch_related(
+            Prefetch("derived", queryset=derived, to_attr="derived_list"),
+            Prefetch("collection_items", queryset=holding, to_attr="holding_items"),
+        ),
+        pk=asset_id,
+    )
+
+
+def collections_for_user(*, user) -> QuerySet[Collection]:
+    """The user's collections by name, each with `item_count` and `cover_asset_id` (its first image
+    still on file), in one query."""
+    first_item = (
+        CollectionItem.objects.filter(collection=OuterRef("pk"), asset__status=AssetStatus.ACTIVE)
+        .order_by("position", "created_at")
+        .values("asset_id")[:1]
+    )
+    return (
+        Collection.objects.filter(user=user)
+        # output_field: SQLite hands a bare UUID subquery back as hex text otherwise.
+        .annotate(item_count=Count("items"), cover_asset_id=Subquery(first_item, output_field=UUIDField()))
+        .order_by("name", "pk")
+    )
+
+
+def collection_detail_for_user(*, user, collection_id) -> Collection:
+    """A collection with its items in order (`ordered_items`, each with its asset): two queries."""
+    items = CollectionItem.objects.select_related("asset__generation__template").order_by(
+        "position", "created_at", "pk"
+    )
+    return get_object_or_404(
+        Collection.objects.filter(user=user).prefetch_related(
+            Prefetch("items", queryset=items, to_attr="ordered_items")
+        ),
+        pk=collection_id,
     )

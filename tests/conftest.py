@@ -42,6 +42,7 @@ SEEDING_MIGRATIONS = [
     ("accounts.migrations.0002_site_name", "name_site"),
     ("credits.migrations.0002_ledger_append_only_and_default_prices", "add_prices"),
     ("credits.migrations.0004_default_plans_and_packs", "seed"),
+    ("generations.migrations.0002_seed_ai_providers", "seed_providers"),
 ]
 
 

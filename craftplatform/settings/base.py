@@ -264,6 +264,8 @@ if AWS_STORAGE_BUCKET_NAME:
             "default_acl": None,
             "querystring_auth": True,
             "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=3600),
+            # SigV4: botocore would otherwise sign SigV2 URLs with a custom endpoint, which newer regions refuse.
+            "signature_version": "s3v4",
             "file_overwrite": False,
             "object_parameters": {"CacheControl": "private, max-age=3600"},
         },
@@ -297,6 +299,16 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Brand kits, ad templates, generations, credits and campaigns.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several apps have a "status", "kind" or "operation" of their own: each choice set gets its name.
+    "ENUM_NAME_OVERRIDES": {
+        "GenerationStatusEnum": "generations.models.GenerationStatus",
+        "ImageOperationStatusEnum": "generations.models.OperationStatus",
+        "ImageOperationTypeEnum": "generations.models.OperationType",
+        "AssetKindEnum": "generations.models.AssetKind",
+        "AssetStatusEnum": "generations.models.AssetStatus",
+        "VariationKindEnum": "generations.models.VariationKind",
+        "CreditOperationEnum": "credits.constants.Operation",
+    },
 }
 
 # ---------------------------------------------------------------------------

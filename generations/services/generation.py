@@ -49,6 +49,7 @@ from templates_app import selectors as template_selectors
 from templates_app.errors import TemplateSpecError, TextDoesNotFit
 from templates_app.models import AdTemplate
 from templates_app.renderer import BrandStyle, RenderInputs, encode_image, render_ad
+from templates_app.services import fonts as template_font_services
 from templates_app.services import templates as template_services
 from templates_app.spec import FORMAT_KEYS
 from templates_app.spec.schema import HEX_COLOR
@@ -483,6 +484,36 @@ def request_variation(*, user, generation_id, kind: str, request_key: str | None
     return generation
 
 
+def variation_options(generation: Generation) -> list[dict]:
+    """The kinds of "more like this" and whether each applies to this generation, with the reason
+    when it does not (the page shows them all, the ones that do not apply switched off)."""
+    features = provider_services.feature_status()
+    has_background = bool((generation.customization_data.get("ai") or {}).get("background"))
+    options = [
+        {
+            "value": VariationKind.PALETTE,
+            "label": "Palette variant",
+            "available": True,
+            "reason": "Your brand colours in another arrangement.",
+        },
+        {
+            "value": VariationKind.COPY,
+            "label": "Copy variant",
+            "available": features["ai_copy"].available,
+            "reason": "New words in your brand's voice."
+            if features["ai_copy"].available
+            else features["ai_copy"].message,
+        },
+        {
+            "value": VariationKind.SEED,
+            "label": "New seed",
+            "available": has_background and features["ai_image"].available,
+            "reason": "A new AI background." if has_background else "Only for ads with an AI background.",
+        },
+    ]
+    return options
+
+
 # -- the job ------------------------------------------------------------------------------------
 
 
@@ -679,7 +710,7 @@ def _render_inputs(generation: Generation, spec: dict, files) -> RenderInputs:
         images=images,
         colors=dict(generation.customization_data.get("colors", {})),
         brand=_brand_style(generation),
-        extra_fonts={},
+        extra_fonts=template_font_services.extra_fonts_for_user(user=generation.user),
     )
 
 
@@ -937,6 +968,8 @@ def queue_position(generation: Generation) -> int | None:
     """1 for the next job to run; None once it runs."""
     if generation.status != GenerationStatus.QUEUED:
         return None
+    if generation.queued_at is None:
+        return Generation.objects.filter(status=GenerationStatus.QUEUED, queued_at__isnull=False).count() + 1
     return Generation.objects.filter(status=GenerationStatus.QUEUED, queued_at__lt=generation.queued_at).count() + 1
 
 

@@ -17,4 +17,8 @@ def render_generation_task(self, generation_id: str) -> str:
     try:
         return generation_services.run_generation(generation_id=generation_id)
     except generation_services.RetryLater as retry:
+        if self.request.is_eager:
+            # Eager mode (tests, the embedded default): a raised Retry would propagate into the web
+            # request that enqueued the job; returned, Celery's apply() runs the retry inline instead.
+            return self.retry(countdown=retry.countdown, throw=False)
         raise self.retry(countdown=retry.countdown) from retry

@@ -1,1 +1,267 @@
-"""Pages: customise."""
+"""Pages: customise a template (form, live preview, price), a generation's live progress and its
+JSON status, and "more like this" variations."""
+
+import base64
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from PIL import Image
+
+from accounts.models import BrandProfile
+from craftplatform.errors import DomainError
+from craftplatform.images import ImageRejected, clean_uploaded_image
+from credits.errors import CreditError
+from generations import selectors
+from generations.errors import InvalidGenerationRequest
+from generations.forms import FORMAT_USES, CustomiseForm, VariationForm
+from generations.models import Asset, AssetKind, GenerationStatus
+from generations.services import generation as generation_services
+from generations.services import providers as provider_services
+from templates_app import selectors as template_selectors
+from templates_app.errors import TemplateSpecError, TextDoesNotFit
+from templates_app.renderer import BrandStyle, RenderInputs, encode_image, render_ad
+from templates_app.services import fonts as template_font_services
+from templates_app.spec import FORMAT_KEYS
+
+PREVIEW_SCALE = 0.4
+PREVIEWS_PER_MINUTE = 120
+
+
+def _brand(user) -> BrandProfile | None:
+    return BrandProfile.objects.filter(user=user).first()
+
+
+def _brand_colors(brand: BrandProfile | None) -> dict[str, str]:
+    return dict(brand.palette_items) if brand else dict(BrandStyle.default().colors)
+
+
+def _form(request, template, spec, data=None, files=None) -> CustomiseForm:
+    brand = _brand(request.user)
+    return CustomiseForm(
+        data,
+        files,
+        template=template,
+        spec=spec,
+        user=request.user,
+        brand_colors=_brand_colors(brand),
+        features=provider_services.feature_status(),
+    )
+
+
+def _price_for(request, form: CustomiseForm) -> generation_services.GenerationPrice:
+    data = form.cleaned_data if form.is_bound and hasattr(form, "cleaned_data") else {}
+    formats = data.get("formats") if data else form.fields["formats"].initial
+    return generation_services.price_generation(
+        user=request.user,
+        format_count=max(1, len(formats or [])),
+        count=data.get("count") or 1 if data else 1,
+        ai_copy=bool(data.get("ai_copy")) if data else False,
+        ai_background=bool(data.get("ai_background")) if data else False,
+    )
+
+
+def _spec(template) -> dict:
+    return template_selectors.get_spec_for_generation(template_id=template.pk, version=template.spec_version)
+
+
+def _page(request, template, spec, form, *, price, credit_error: str = "", status: int = 200):
+    return render(
+        request,
+        "generations/customise.html",
+        {
+            "template": template,
+            "form": form,
+            "price": price,
+            "credit_error": credit_error,
+            "features": provider_services.feature_status(),
+            "format_uses": FORMAT_USES,
+            "brand": _brand(request.user),
+        },
+        status=status,
+    )
+
+
+@login_required
+def customise(request, slug: str):
+    template = template_selectors.get_template_for_user(user=request.user, slug=slug)
+    spec = _spec(template)
+    if request.method != "POST":
+        form = _form(request, template, spec)
+        return _page(request, template, spec, form, price=_price_for(request, form))
+    form = _form(request, template, spec, request.POST, request.FILES)
+    if not form.is_valid():
+        return _page(request, template, spec, form, price=_price_for(request, form), status=400)
+    try:
+        created = generation_services.request_generation(user=request.user, request=form.to_request())
+    except InvalidGenerationRequest as exc:
+        for name, message in exc.problems.items():
+            form.add_error(name if name in form.fields else None, message)
+        return _page(request, template, spec, form, price=_price_for(request, form), status=400)
+    except CreditError as exc:
+        return _page(
+            request, template, spec, form, price=_price_for(request, form), credit_error=exc.message, status=402
+        )
+    first = created[0]
+    if len(created) > 1:
+        messages.success(request, f"{len(created)} versions are on their way. This page shows the first.")
+    return redirect("generations:detail", generation_id=first.pk)
+
+
+def _rate_limited(user) -> bool:
+    key = f"generations:preview:{user.pk}:{timezone.now():%Y%m%d%H%M}"
+    cache.add(key, 0, timeout=90)
+    return cache.incr(key) > PREVIEWS_PER_MINUTE
+
+
+def _preview_images(request, form: CustomiseForm, spec: dict) -> dict[str, Image.Image]:
+    """The images the preview uses: uploads read in memory (never stored), chosen library images."""
+    images = {}
+    for upload_field, asset_field in form.image_fields:
+        slot = upload_field.removeprefix("image_")
+        upload = request.FILES.get(upload_field)
+        if upload:
+            clean = clean_uploaded_image(upload)
+            images[slot] = Image.open(clean.content)
+        elif form.cleaned_data.get(asset_field):
+            asset: Asset = form.cleaned_data[asset_field]
+            with asset.file.open("rb") as handle:
+                images[slot] = Image.open(io.BytesIO(handle.read()))
+    return images
+
+
+@login_required
+@require_POST
+def preview(request, slug: str):
+    """The chosen format rendered small from what is in the form now (htmx, debounced in the page).
+    Free and stored nowhere; the price beside it is refreshed in the same answer."""
+    template = template_selectors.get_template_for_user(user=request.user, slug=slug)
+    spec = _spec(template)
+    form = _form(request, template, spec, request.POST, request.FILES)
+    context = {"template": template, "price": None, "error": "", "image": "", "oob": True}
+    form_ok = form.is_valid()
+    context["price"] = _price_for(request, form)
+    format_key = request.POST.get("preview_format") or "1:1"
+    if format_key not in FORMAT_KEYS:
+        format_key = "1:1"
+    context["format_key"] = format_key
+    if _rate_limited(request.user):
+        context["error"] = "The preview is paused for a moment: too many changes in a minute."
+    elif not form_ok:
+        context["error"] = "Fix the highlighted fields to see the preview."
+    else:
+        data = form.to_request()
+        brand = _brand(request.user)
+        colors = _brand_colors(brand)
+        logo = None
+        if brand and brand.logo:
+            with brand.logo.open("rb") as handle:
+                logo = Image.open(io.BytesIO(handle.read()))
+                logo.load()
+        typography = (brand.typography or {}) if brand else {}
+        try:
+            inputs = RenderInputs(
+                texts={key: value for key, value in data.texts.items() if value},
+                images=_preview_images(request, form, spec),
+                colors={key: value for key, value in data.colors.items() if value},
+                brand=BrandStyle(
+                    colors=colors,
+                    heading_font=typography.get("heading_font") or "Inter",
+                    body_font=typography.get("body_font") or "Inter",
+                    logo=logo,
+                ),
+                extra_fonts=template_font_services.extra_fonts_for_user(user=request.user),
+            )
+            image = render_ad(spec, format_key, inputs, scale=PREVIEW_SCALE).image
+            context["image"] = (
+                "data:image/webp;base64," + base64.b64encode(encode_image(image, "webp", quality=80)).decode()
+            )
+        except (TextDoesNotFit, TemplateSpecError) as exc:
+            context["error"] = exc.message
+        except ImageRejected as exc:
+            context["error"] = str(exc)
+    return render(request, "generations/_preview.html", context)
+
+
+def status_payload(generation) -> dict:
+    assets = []
+    if generation.status == GenerationStatus.COMPLETED:
+        for asset in generation.assets.filter(kind=AssetKind.RESULT).order_by("format_key"):
+            file_url = reverse("generations:asset_file", args=[asset.pk])
+            assets.append(
+                {
+                    "id": str(asset.pk),
+                    "format": asset.format_key,
+                    "width": asset.width,
+                    "height": asset.height,
+                    "url": file_url,
+                    "thumbnail_url": f"{file_url}?thumb=1",
+                    "download_url": f"{file_url}?download=1",
+                }
+            )
+    formats = generation.formats
+    done = sum(1 for key in formats if generation.progress.get(key) == "done")
+    return {
+        "id": str(generation.pk),
+        "status": generation.status,
+        "status_label": generation.get_status_display(),
+        "queue_position": generation_services.queue_position(generation),
+        "formats": formats,
+        "progress": {key: generation.progress.get(key, "queued") for key in formats},
+        "formats_done": done,
+        "formats_total": len(formats),
+        "error": generation.error_message,
+        "credits_quoted": generation.credits_quoted,
+        "credits_used": generation.credits_used,
+        "assets": assets,
+        "page_url": reverse("generations:detail", args=[generation.pk]),
+    }
+
+
+@login_required
+@require_GET
+def status(request, generation_id):
+    generation = selectors.get_generation_for_user(user=request.user, generation_id=generation_id)
+    response = JsonResponse(status_payload(generation))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def progress(request, generation_id):
+    """The progress panel alone, for htmx polling. When the job completes, the whole page reloads
+    to show the results."""
+    generation = selectors.get_generation_for_user(user=request.user, generation_id=generation_id)
+    response = render(request, "generations/_progress.html", {"generation": generation})
+    if generation.status == GenerationStatus.COMPLETED and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def variation(request, generation_id):
+    generation = selectors.get_generation_for_user(user=request.user, generation_id=generation_id)
+    form = VariationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose what to vary: a new seed, a palette variant or a copy variant.")
+        return redirect("generations:detail", generation_id=generation.pk)
+    try:
+        child = generation_services.request_variation(
+            user=request.user,
+            generation_id=generation.pk,
+            kind=form.cleaned_data["kind"],
+            request_key=form.cleaned_data.get("request_key") or None,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("generations:detail", generation_id=generation.pk)
+    return redirect("generations:detail", generation_id=child.pk)

@@ -67,3 +67,19 @@ document.addEventListener("click", function (event) {
   });
   form.requestSubmit();
 });
+
+// Character counters for fields with data-char-limit (the customise form's texts).
+document.querySelectorAll("[data-char-limit]").forEach(function (input) {
+  var limit = parseInt(input.dataset.charLimit, 10);
+  var counter = document.createElement("div");
+  counter.className = "form-text text-end";
+  counter.setAttribute("aria-live", "polite");
+  var update = function () {
+    var left = limit - input.value.length;
+    counter.textContent = left + " character" + (left === 1 ? "" : "s") + " left";
+    counter.classList.toggle("text-danger", left < 0);
+  };
+  update();
+  input.insertAdjacentElement("afterend", counter);
+  input.addEventListener("input", update);
+});

@@ -8,6 +8,9 @@ from django.core.files.base import ContentFile
 from PIL import Image
 
 from generations.models import Asset, AssetKind, Collection, CollectionItem, Generation, GenerationStatus
+from generations.naming import readable_file_name
+from generations.services.assets import thumbnail_bytes
+from templates_app.spec import FORMATS
 from tests.factories import UserFactory
 from tests.templates_app.factories import create_template, make_spec
 
@@ -65,3 +68,55 @@ class CollectionItemFactory(factory.django.DjangoModelFactory):
     collection = factory.SubFactory(CollectionFactory)
     asset = factory.SubFactory(AssetFactory, user=factory.SelfAttribute("..collection.user"))
     position = factory.Sequence(lambda n: n)
+
+
+# -- the library: finished generations with a real file per format -----------------------------------
+
+
+def result_asset(*, generation: Generation, format_key: str, colour: str = "#3366CC", **fields) -> Asset:
+    """A rendered ad of `generation` in one format: a real PNG at the format's pixel size, with its
+    readable file name and a WebP thumbnail, as the generation job stores it."""
+    image = Image.new("RGB", FORMATS[format_key].size, colour)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    name = readable_file_name(
+        brand="Acme Bakery",
+        label=generation.template.name,
+        ext="png",
+        format_key=format_key,
+        when=generation.created_at,
+    )
+    asset = Asset(
+        user=generation.user,
+        generation=generation,
+        kind=AssetKind.RESULT,
+        format_key=format_key,
+        original_filename=name,
+        mime_type="image/png",
+        file_format="png",
+        size_bytes=len(out.getvalue()),
+        width=image.width,
+        height=image.height,
+        **fields,
+    )
+    asset.file.save(name, ContentFile(out.getvalue()), save=False)
+    asset.thumbnail.save(name.rsplit(".", 1)[0] + "_thumb.webp", ContentFile(thumbnail_bytes(image)), save=False)
+    asset.save()
+    return asset
+
+
+def completed_generation(*, formats: tuple[str, ...] = ("1:1", "9:16"), **fields) -> Generation:
+    """A completed generation with one result asset per format (see `result_asset`)."""
+    generation = GenerationFactory(status=GenerationStatus.COMPLETED, formats=list(formats), **fields)
+    for key in formats:
+        result_asset(generation=generation, format_key=key)
+    return generation
+
+
+def spec_with_backdrop() -> dict:
+    """The factory spec with a full-bleed background image slot (what an AI background fills)."""
+    spec = make_spec(formats=("1:1",))
+    spec["slots"]["backdrop"] = {"type": "image", "label": "Background", "role": "background", "required": False}
+    for layout in spec["formats"].values():
+        layout["layers"].insert(1, {"type": "image", "slot": "backdrop", "box": [0, 0, 1080, 1080], "fit": "cover"})
+    return spec

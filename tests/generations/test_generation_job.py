@@ -117,7 +117,9 @@ def test_free_plan_output_carries_the_watermark(user, template, django_capture_o
 def test_not_enough_credits_creates_nothing(user, template, django_capture_on_commit_callbacks):
     account = CreditAccount.objects.get(user=user)
     available = account.balance
-    credit_services.spend_credits(user=user, amount=available - 3, operation="generate_format", reference_type="test", reference_id="setup")
+    credit_services.spend_credits(
+        user=user, amount=available - 3, operation="generate_format", reference_type="test", reference_id="setup"
+    )
     available = 3
     files_before = stored_names()
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(CreditError) as caught:
@@ -132,7 +134,9 @@ def test_not_enough_credits_creates_nothing(user, template, django_capture_on_co
 def test_an_uploaded_image_is_not_kept_when_the_request_is_refused(user, template):
     upload = SimpleUploadedFile("shop.png", png_bytes((300, 200)), content_type="image/png")
     account = CreditAccount.objects.get(user=user)
-    credit_services.spend_credits(user=user, amount=account.balance - 1, operation="generate_format", reference_type="test", reference_id="setup")
+    credit_services.spend_credits(
+        user=user, amount=account.balance - 1, operation="generate_format", reference_type="test", reference_id="setup"
+    )
     with pytest.raises(CreditError):
         ask(user, template, image_uploads={"logo": upload})
     assert Asset.objects.count() == 0

@@ -1,0 +1,23 @@
+"""The progress panel's data, so any page can include generations/_progress.html with just a generation."""
+
+from django import template
+
+from generations.services import generation as generation_services
+
+register = template.Library()
+
+STATE_LABELS = {"queued": "Waiting", "rendering": "Rendering…", "done": "Done", "failed": "Not made"}
+
+
+@register.simple_tag
+def generation_progress(generation) -> dict:
+    formats = list(generation.formats or [])
+    states = [(key, generation.progress.get(key, "queued")) for key in formats]
+    done = sum(1 for _key, state in states if state == "done")
+    return {
+        "rows": [(key, state, STATE_LABELS.get(state, state)) for key, state in states],
+        "done": done,
+        "total": len(formats),
+        "percent": round(100 * done / len(formats)) if formats else 0,
+        "queue_position": generation_services.queue_position(generation),
+    }
