@@ -268,8 +268,9 @@ def test_the_generation_page_runs_a_fixed_number_of_queries(auth_client, user, t
     url = reverse("generations:detail", args=[generation.pk])
     auth_client.get(url)
     # user, generation with template and parent, its results, its variations, input images,
-    # collections for "add to collection", credits in the top bar
-    with django_assert_num_queries(7):
+    # collections for "add to collection", credits in the top bar, the AI providers switched on
+    # (which "more like this" options apply)
+    with django_assert_num_queries(8):
         assert auth_client.get(url).status_code == 200
 
 
