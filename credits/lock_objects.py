@@ -1,4 +1,7 @@
-"""Row locks on credit accounts, always taken in primary-key order so two transactions never deadlock."""
+"""Row locks on credit accounts, always taken in primary-key order so two transactions never deadlock.
+
+A plain spend on PostgreSQL takes its one row lock by updating the row (credits/services/ledger.py).
+"""
 
 from collections.abc import Iterable
 
