@@ -60,13 +60,22 @@ def stored_files() -> Iterator[StoredFiles]:
 
 
 def thumbnail_bytes(image: Image.Image, *, size: int = THUMBNAIL_SIZE) -> bytes:
-    """A WebP thumbnail that fits in size x size, keeping transparency."""
-    thumb = image.copy()
-    if thumb.mode not in ("RGB", "RGBA"):
+    """A WebP thumbnail that fits in size x size, keeping transparency where there is any.
+
+    Made on every job for every format, so it is made quickly: an opaque image drops its alpha
+    band, the image is first box-reduced by whole factors (reducing_gap=1) before the Lanczos
+    pass, and WebP uses its fastest method; at 480 px the result looks the same.
+    """
+    thumb = image
+    if thumb.mode == "RGBA" and thumb.getchannel("A").getextrema() == (255, 255):
+        thumb = thumb.convert("RGB")
+    elif thumb.mode not in ("RGB", "RGBA"):
         thumb = thumb.convert("RGBA" if "A" in thumb.getbands() else "RGB")
-    thumb.thumbnail((size, size), Image.Resampling.LANCZOS)
+    else:
+        thumb = thumb.copy()
+    thumb.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=1.0)
     out = io.BytesIO()
-    thumb.save(out, format="WEBP", quality=82, method=4)
+    thumb.save(out, format="WEBP", quality=82, method=0)
     return out.getvalue()
 
 

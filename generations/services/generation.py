@@ -542,8 +542,10 @@ def claim_generation(*, generation_id) -> bool:
     return claimed == 1
 
 
-def _set_progress(generation: Generation, format_key: str, state: str) -> None:
+def _set_progress(generation: Generation, format_key: str, state: str, next_key: str | None = None) -> None:
     generation.progress = {**generation.progress, format_key: state}
+    if next_key:
+        generation.progress[next_key] = "rendering"
     Generation.objects.filter(pk=generation.pk, status=GenerationStatus.PROCESSING).update(
         progress=generation.progress, lease_expires_at=_lease(), updated_at=timezone.now()
     )
@@ -725,7 +727,7 @@ class _Rendered:
     height: int
 
 
-def _render_all(generation: Generation, files, on_format: Callable[[str, str], None]) -> list[_Rendered]:
+def _render_all(generation: Generation, files, on_format: Callable[..., None]) -> list[_Rendered]:
     spec = template_selectors.get_spec_for_generation(
         template_id=generation.template_id, version=generation.spec_version
     )
@@ -735,7 +737,8 @@ def _render_all(generation: Generation, files, on_format: Callable[[str, str], N
     brand = (generation.brand_snapshot or {}).get("name", "")
     results = []
     for key in generation.formats:
-        on_format(key, "rendering")
+        if key == generation.formats[0]:
+            on_format(key, "rendering")
         image = render_ad(spec, key, inputs).image
         if generation.watermarked:
             image = apply_watermark(image)
@@ -753,7 +756,9 @@ def _render_all(generation: Generation, files, on_format: Callable[[str, str], N
         thumb_name = name.rsplit(".", 1)[0] + "_thumb.webp"
         thumb = _replace_file(generation.user_id, thumb_name, asset_services.thumbnail_bytes(image), files)
         results.append(_Rendered(key, name, stored, thumb, len(content), image.width, image.height))
-        on_format(key, "done")
+        # One update per format: this one done, the next one rendering.
+        following = generation.formats.index(key) + 1
+        on_format(key, "done", generation.formats[following] if following < len(generation.formats) else None)
     return results
 
 
@@ -863,8 +868,8 @@ def run_generation(*, generation_id, final_attempt: bool = False) -> str:
     generation = Generation.objects.select_related("template", "user").get(pk=generation_id)
     started = time.monotonic()
 
-    def on_format(key: str, state: str) -> None:
-        _set_progress(generation, key, state)
+    def on_format(key: str, state: str, next_key: str | None = None) -> None:
+        _set_progress(generation, key, state, next_key)
 
     try:
         with asset_services.stored_files() as files:
