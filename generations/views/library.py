@@ -27,7 +27,7 @@ from generations.forms_library import AddToCollectionForm, CollectionForm, Libra
 from generations.models import AssetKind, GenerationStatus
 from generations.services import generation as generation_services
 from generations.services import library as services
-from templates_app.spec import FORMATS
+from templates_app.spec import FORMATS, ordered_slot_names
 
 # Signed storage URLs handed to the browser live this long; the redirect to one is cached for less.
 SIGNED_URL_SECONDS = 300
@@ -96,6 +96,11 @@ def _detail_context(request, generation, *, rating_form=None) -> dict:
     collections = selectors.collection_choices(user=request.user) if results else []
     customization = generation.customization_data or {}
     slots = (generation.template.render_spec or {}).get("slots") or {}
+    texts = customization.get("texts") or {}
+    colours = customization.get("colors") or {}
+    # The slots as the form lists them (stored JSON keeps no order); any the template lost go last.
+    reading_order = ordered_slot_names(generation.template.render_spec or {})
+    reading_order += sorted((set(texts) | set(colours)) - set(reading_order))
 
     def label(slot: str) -> str:
         """The slot's name as the template's form calls it ("Button" for "cta")."""
@@ -114,8 +119,8 @@ def _detail_context(request, generation, *, rating_form=None) -> dict:
         "has_files": any(not asset.is_expired for asset in results),
         "all_expired": bool(results) and all(asset.is_expired for asset in results),
         "formats": [{"key": key, "label": _format_label(key)} for key in generation.formats or []],
-        "texts": [(label(slot), text) for slot, text in (customization.get("texts") or {}).items()],
-        "colors": [(label(slot), colour) for slot, colour in (customization.get("colors") or {}).items()],
+        "texts": [(label(slot), texts[slot]) for slot in reading_order if slot in texts],
+        "colors": [(label(slot), colours[slot]) for slot in reading_order if slot in colours],
         "inputs": [
             (label(slot), image)
             for slot, image in selectors.input_assets_for(user=request.user, generation=generation).items()

@@ -203,3 +203,14 @@ def test_another_users_generation_status_answers_404_in_the_api(client, user, te
         ).status_code
         == 404
     )
+
+
+def test_the_generation_page_lists_the_texts_in_reading_order(
+    signed_in, user, template, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_in.post(reverse("generations:customise", args=[template.slug]), form_data())
+    generation = Generation.objects.get(user=user)
+    page = signed_in.get(reverse("generations:detail", args=[generation.pk])).content.decode()
+    # headline (top), body, then the button: as the form shows them, whatever order jsonb keeps.
+    assert page.index("Autumn sale") < page.index("Everything 30% off") < page.index("Shop now")
