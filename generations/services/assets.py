@@ -16,10 +16,8 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from PIL import Image
 
-from craftplatform.images import clean_uploaded_image
 from credits.services import plans as credit_plans
-from generations.models import Asset, AssetKind, asset_upload_to
-from generations.naming import readable_file_name
+from generations.models import Asset, asset_upload_to
 
 logger = logging.getLogger(__name__)
 
@@ -77,33 +75,6 @@ def thumbnail_bytes(image: Image.Image, *, size: int = THUMBNAIL_SIZE) -> bytes:
     out = io.BytesIO()
     thumb.save(out, format="WEBP", quality=82, method=0)
     return out.getvalue()
-
-
-def store_upload(*, user, upload, files: StoredFiles, brand: str = "") -> Asset:
-    """Check an uploaded image by its content, size and pixels, re-encode it without metadata, and
-    keep it as an upload asset. Raises ImageRejected with a readable message; the file is written
-    through `files`, so the caller's failure removes it again."""
-    clean = clean_uploaded_image(upload)
-    ext = clean.content.name.rsplit(".", 1)[-1]
-    label = (getattr(upload, "name", "") or "image").rsplit(".", 1)[0]
-    name = readable_file_name(brand=brand, label=label, ext=ext)
-    content = clean.content.read()
-    stored = files.save(user_id=user.pk, name=name, content=content)
-    image = Image.open(io.BytesIO(content))
-    thumb = files.save(user_id=user.pk, name=name.rsplit(".", 1)[0] + "_thumb.webp", content=thumbnail_bytes(image))
-    return Asset.objects.create(
-        user=user,
-        kind=AssetKind.UPLOAD,
-        file=stored,
-        thumbnail=thumb,
-        original_filename=(getattr(upload, "name", "") or name)[:255],
-        mime_type=clean.mime_type,
-        file_format=clean.format.lower(),
-        size_bytes=len(content),
-        width=clean.width,
-        height=clean.height,
-        expires_at=retention_expiry(user=user),
-    )
 
 
 def retention_expiry(*, user, now: datetime | None = None) -> datetime | None:

@@ -25,7 +25,6 @@ from django.utils import timezone
 from PIL import Image
 
 from accounts.models import BrandProfile
-from craftplatform.images import ImageRejected
 from credits import services as credit_services
 from credits.errors import CreditError
 from credits.models import CreditHold
@@ -42,6 +41,7 @@ from generations.models import (
 )
 from generations.naming import readable_file_name
 from generations.services import assets as asset_services
+from generations.services import operations as operation_services
 from generations.services import providers as provider_services
 from generations.tasks import generation as generation_tasks
 from generations.watermark import apply_watermark
@@ -407,12 +407,12 @@ def request_generation(*, user, request: GenerationRequest) -> list[Generation]:
 
 def _store_uploads(*, user, request: GenerationRequest, spec: dict, customization: dict, files) -> None:
     slots = _template_slots(spec)
-    brand = BrandProfile.objects.filter(user=user).values_list("name", flat=True).first() or ""
     for name, upload in request.image_uploads.items():
         try:
-            asset = asset_services.store_upload(user=user, upload=upload, files=files, brand=brand)
-        except ImageRejected as exc:
-            raise InvalidGenerationRequest({f"image_{name}": f"{slots[name].get('label', name)}: {exc}"}) from exc
+            [asset] = operation_services.upload_images(user=user, uploads=[upload], files=files)
+        except operation_services.UploadRejected as exc:
+            reason = "; ".join(message for _file, message in exc.problems)
+            raise InvalidGenerationRequest({f"image_{name}": f"{slots[name].get('label', name)}: {reason}"}) from exc
         customization["images"][name] = str(asset.pk)
 
 
@@ -568,18 +568,19 @@ def _palette_for(snapshot: dict, parameters: dict) -> dict[str, str]:
     return colors
 
 
-def _brand_style(generation: Generation) -> BrandStyle:
-    snapshot = generation.brand_snapshot or {}
+def brand_style_for(snapshot: dict, parameters: dict | None = None) -> BrandStyle:
+    """The brand kit as the renderer takes it, from a snapshot (`brand_snapshot`) and, for a
+    variation, its palette variant. Used by the job and by the customise page's live preview."""
     typography = snapshot.get("typography") or {}
     logo = None
     if snapshot.get("logo"):
         try:
             logo = _open_stored_image(snapshot["logo"])
         except (OSError, ValueError):
-            logger.warning("brand logo missing from storage", extra={"generation_id": str(generation.pk)})
+            logger.warning("brand logo missing from storage", extra={"file_name": snapshot["logo"]})
     defaults = BrandStyle.default()
     return BrandStyle(
-        colors={**defaults.colors, **_palette_for(snapshot, generation.parameters)},
+        colors={**defaults.colors, **_palette_for(snapshot, parameters or {})},
         heading_font=typography.get("heading_font") or defaults.heading_font,
         body_font=typography.get("body_font") or defaults.body_font,
         logo=logo,
@@ -711,7 +712,7 @@ def _render_inputs(generation: Generation, spec: dict, files) -> RenderInputs:
         texts=texts,
         images=images,
         colors=dict(generation.customization_data.get("colors", {})),
-        brand=_brand_style(generation),
+        brand=brand_style_for(generation.brand_snapshot or {}, generation.parameters),
         extra_fonts=template_font_services.extra_fonts_for_user(user=generation.user),
     )
 

@@ -119,10 +119,12 @@ def _clean(upload) -> _CleanUpload:
     )
 
 
-def upload_images(*, user, uploads) -> list[Asset]:
+def upload_images(*, user, uploads, files: asset_services.StoredFiles | None = None) -> list[Asset]:
     """Check every file by content, size and pixel count, then store them all, or none.
 
-    Raises UploadRejected naming each refused file; nothing is stored then.
+    Raises UploadRejected naming each refused file; nothing is stored then. With `files`, the
+    files are written through the caller's unit of work (removed if it fails) and the rows in its
+    transaction, as when uploads come with a generation request.
     """
     uploads = list(uploads)
     if not uploads:
@@ -139,38 +141,44 @@ def upload_images(*, user, uploads) -> list[Asset]:
     if problems:
         raise UploadRejected(problems)
 
+    if files is not None:
+        return _store_cleaned(user=user, cleaned=cleaned, files=files)
+    with asset_services.stored_files() as own_files:
+        return _store_cleaned(user=user, cleaned=cleaned, files=own_files)
+
+
+def _store_cleaned(*, user, cleaned: list[_CleanUpload], files: asset_services.StoredFiles) -> list[Asset]:
     brand = _brand_name(user)
     expires_at = asset_services.retention_expiry(user=user)
-    with asset_services.stored_files() as files:
-        rows = []
-        for clean in cleaned:
-            name = readable_file_name(
-                brand=brand,
-                label=os.path.splitext(clean.name)[0],
-                ext="jpg" if clean.format == "jpeg" else clean.format,
+    rows = []
+    for clean in cleaned:
+        name = readable_file_name(
+            brand=brand,
+            label=os.path.splitext(clean.name)[0],
+            ext="jpg" if clean.format == "jpeg" else clean.format,
+        )
+        stored = files.save(user_id=user.pk, name=name, content=clean.content)
+        with Image.open(io.BytesIO(clean.content)) as image:  # our own re-encoded copy
+            thumb = asset_services.thumbnail_bytes(image)
+        thumb_name = files.save(user_id=user.pk, name=_thumbnail_name(name), content=thumb)
+        rows.append(
+            Asset(
+                user=user,
+                kind=AssetKind.UPLOAD,
+                file=stored,
+                thumbnail=thumb_name,
+                original_filename=clean.name,
+                mime_type=clean.mime_type,
+                file_format=clean.format,
+                size_bytes=len(clean.content),
+                width=clean.width,
+                height=clean.height,
+                expires_at=expires_at,
             )
-            stored = files.save(user_id=user.pk, name=name, content=clean.content)
-            with Image.open(io.BytesIO(clean.content)) as image:  # our own re-encoded copy
-                thumb = asset_services.thumbnail_bytes(image)
-            thumb_name = files.save(user_id=user.pk, name=_thumbnail_name(name), content=thumb)
-            rows.append(
-                Asset(
-                    user=user,
-                    kind=AssetKind.UPLOAD,
-                    file=stored,
-                    thumbnail=thumb_name,
-                    original_filename=clean.name,
-                    mime_type=clean.mime_type,
-                    file_format=clean.format,
-                    size_bytes=len(clean.content),
-                    width=clean.width,
-                    height=clean.height,
-                    expires_at=expires_at,
-                )
-            )
-        with transaction.atomic():
-            for row in rows:
-                row.save(force_insert=True)
+        )
+    with transaction.atomic():
+        for row in rows:
+            row.save(force_insert=True)
     return rows
 
 

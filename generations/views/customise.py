@@ -157,25 +157,12 @@ def preview(request, slug: str):
         context["error"] = "Fix the highlighted fields to see the preview."
     else:
         data = form.to_request()
-        brand = _brand(request.user)
-        colors = _brand_colors(brand)
-        logo = None
-        if brand and brand.logo:
-            with brand.logo.open("rb") as handle:
-                logo = Image.open(io.BytesIO(handle.read()))
-                logo.load()
-        typography = (brand.typography or {}) if brand else {}
         try:
             inputs = RenderInputs(
                 texts={key: value for key, value in data.texts.items() if value},
                 images=_preview_images(request, form, spec),
                 colors={key: value for key, value in data.colors.items() if value},
-                brand=BrandStyle(
-                    colors=colors,
-                    heading_font=typography.get("heading_font") or "Inter",
-                    body_font=typography.get("body_font") or "Inter",
-                    logo=logo,
-                ),
+                brand=generation_services.brand_style_for(generation_services.brand_snapshot(user=request.user)),
                 extra_fonts=template_font_services.extra_fonts_for_user(user=request.user),
             )
             image = render_ad(spec, format_key, inputs, scale=PREVIEW_SCALE).image
