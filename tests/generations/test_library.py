@@ -4,6 +4,7 @@ page, the data export, and the read side of the API."""
 
 import json
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -250,7 +251,7 @@ def test_the_input_images_of_a_generation_link_to_their_pages(auth_client, user,
         customization_data={
             "texts": {},
             "colors": {},
-            "images": {"product": str(photo.pk), "logo": str(photo.pk)[:-1] + "0"},
+            "images": {"product": str(photo.pk), "logo": str(uuid.uuid4())},  # an image since deleted
         },
     )
     page = auth_client.get(reverse("generations:detail", args=[generation.pk])).content.decode()
