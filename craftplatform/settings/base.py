@@ -7,6 +7,8 @@ folder and a filesystem Celery broker. `production.py` removes the insecure
 defaults.
 """
 
+import base64
+import hashlib
 from pathlib import Path
 
 import environ
@@ -26,6 +28,16 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# Secrets at rest (craftplatform/encryption.py): Fernet keys, newest first; old keys still decrypt.
+# The embedded mode derives one from SECRET_KEY; production refuses to start without its own.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[]) or [
+    base64.urlsafe_b64encode(hashlib.sha256(f"craftads-field-encryption:{SECRET_KEY}".encode()).digest()).decode()
+]
+
+# The client's address (craftplatform/client_address.py): how many reverse proxies in front of the
+# web process append to X-Forwarded-For. 0 (the default) trusts no header: REMOTE_ADDR is the client.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # ---------------------------------------------------------------------------
 # Applications

@@ -24,6 +24,14 @@ if not SECRET_KEY or SECRET_KEY == DEFAULT_SECRET_KEY or SECRET_KEY.startswith("
 if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
     _refuse("DJANGO_SECRET_KEY", "the secret key is too short (50 characters or more, random).")
 
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+if not FIELD_ENCRYPTION_KEYS:
+    _refuse(
+        "FIELD_ENCRYPTION_KEYS",
+        "no key encrypts stored secrets (Meta tokens, site passwords); generate one with "
+        "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`.",
+    )
+
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 if not ALLOWED_HOSTS:
     _refuse("DJANGO_ALLOWED_HOSTS", "no allowed hosts are set.")

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# A throwaway Fernet key made for this test.
+GOOD_FERNET_KEY = "ZVk-QhK4mXMwsIKn-h5qr1WhYP18mK45QEdAM-PHgk4="
 GOOD_KEY = "q8#Vd2!mZ0x@Lr7$Tn4^Hs9&Kp1*Wc6(Yb3)Fg5_Je8+Ua0-Oi2=Ne7"
 
 
@@ -20,6 +22,7 @@ def _run(*args, **env_overrides):
             "DJANGO_ALLOWED_HOSTS": "ads.example.com",
             "DJANGO_DEBUG": "false",
             "AWS_STORAGE_BUCKET_NAME": "craftads-media",
+            "FIELD_ENCRYPTION_KEYS": GOOD_FERNET_KEY,
         }
     )
     env.update({k: v for k, v in env_overrides.items() if v is not None})
@@ -49,6 +52,7 @@ def test_check_deploy_is_clean_with_production_settings():
         ({"DJANGO_ALLOWED_HOSTS": None}, "DJANGO_ALLOWED_HOSTS"),
         ({"DJANGO_ALLOWED_HOSTS": ""}, "DJANGO_ALLOWED_HOSTS"),
         ({"AWS_STORAGE_BUCKET_NAME": None}, "AWS_STORAGE_BUCKET_NAME"),
+        ({"FIELD_ENCRYPTION_KEYS": None}, "FIELD_ENCRYPTION_KEYS"),
     ],
 )
 def test_insecure_settings_are_refused_naming_the_variable(overrides, variable):
