@@ -126,7 +126,8 @@ class Generation(Job):
         orphans = list(Asset.objects.filter(generation=self, kind=AssetKind.AI_IMAGE))
         names = [name for asset in orphans for name in (asset.file.name, asset.thumbnail.name) if name]
         Asset.objects.filter(pk__in=[asset.pk for asset in orphans]).delete()
-        transaction.on_commit(partial(_delete_stored, names))
+        if names:
+            transaction.on_commit(partial(_delete_stored, names))
         return ["progress", "provider_cost"]
 
 

@@ -69,9 +69,15 @@ def enqueue(model: type[Job], job_id: Any, *, countdown: float | None = None) ->
 
 
 def _send(model: type[Job], job_id: Any, countdown: float | None) -> None:
+    options = {"countdown": countdown} if countdown else {}
     try:
-        signature = current_app.signature(model.job_task, args=[str(job_id)])
-        signature.apply_async(countdown=countdown) if countdown else signature.apply_async()
+        # By name: the registered task when this process knows it (so eager mode runs it inline),
+        # else a plain message for the workers.
+        task = current_app.tasks.get(model.job_task)
+        if task is not None:
+            task.apply_async(args=[str(job_id)], **options)
+        else:
+            current_app.send_task(model.job_task, args=[str(job_id)], **options)
     except Exception:
         logger.warning(
             "could not send job; the sweep will send it again",
