@@ -10,13 +10,13 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
-from celery import current_app
 from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from craftplatform.celery import app as celery_app
 from craftplatform.jobs.holds import HoldsNotHeld, hold_ledger
 from craftplatform.jobs.models import ACTIVE_STATUSES, Job, JobStatus
 from craftplatform.jobs.retry import backoff_seconds, max_attempts
@@ -68,16 +68,26 @@ def enqueue(model: type[Job], job_id: Any, *, countdown: float | None = None) ->
     transaction.on_commit(partial(_send, model, job_id, countdown), robust=True)
 
 
+def _registered_task(name: str) -> Any:
+    """The task registered under `name` in this process, importing the apps' task modules (Celery's
+    autodiscovery) the first time: services never import them themselves."""
+    task = celery_app.tasks.get(name)
+    if task is None:
+        celery_app.loader.import_default_modules()
+        task = celery_app.tasks.get(name)
+    return task
+
+
 def _send(model: type[Job], job_id: Any, countdown: float | None) -> None:
     options = {"countdown": countdown} if countdown else {}
     try:
         # By name: the registered task when this process knows it (so eager mode runs it inline),
         # else a plain message for the workers.
-        task = current_app.tasks.get(model.job_task)
+        task = _registered_task(model.job_task)
         if task is not None:
             task.apply_async(args=[str(job_id)], **options)
         else:
-            current_app.send_task(model.job_task, args=[str(job_id)], **options)
+            celery_app.send_task(model.job_task, args=[str(job_id)], **options)
     except Exception:
         logger.warning(
             "could not send job; the sweep will send it again",

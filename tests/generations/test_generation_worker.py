@@ -12,6 +12,8 @@ from django.conf import settings
 
 from credits import services as credit_services
 from credits.models import CreditAccount, CreditTransaction
+from credits.services import reconcile
+from generations import selectors
 from generations.models import AIProvider, Asset, AssetKind, Generation, GenerationStatus
 from generations.services import generation as generation_services
 from tests.factories import UserFactory
@@ -94,3 +96,7 @@ def test_a_job_whose_worker_dies_completes_on_another_and_is_charged_once(
     assert Asset.objects.filter(generation=generation, kind=AssetKind.AI_IMAGE).count() == 1
     files = {path.name for path in (settings.MEDIA_ROOT / "assets" / str(user.pk)).iterdir()}
     assert len(files) == 5  # two results, two thumbnails, the background: nothing left from the dead attempt
+    # Issue 10, acceptance 4: the ledger reconciles and the user sees the outcome.
+    assert reconcile.find_discrepancies() == []
+    status = selectors.status_payload(generation)
+    assert (status["status"], len(status["assets"]), status["credits_used"]) == ("completed", 2, 6)

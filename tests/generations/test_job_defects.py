@@ -30,6 +30,7 @@ from tests.fakes.ai_server import OPENAI_IMAGES, FakeAIServer, point_settings_at
 from tests.generations.factories import spec_with_backdrop
 from tests.generations.worker_support import celery_sends_to
 from tests.templates_app.factories import create_template, make_spec
+from tests.workers.test_celery_worker import redis_broker_url  # noqa: F401 (fixture)
 
 API_KEY = "sk-test-fake-0123456789abcdef"
 
@@ -65,7 +66,9 @@ def files_of(generation: Generation) -> list[str]:
 
 @pytest.mark.postgres
 def test_a_worker_that_overran_its_lease_never_deletes_the_files_of_the_attempt_that_completed(
-    transactional_db, settings
+    transactional_db,
+    settings,
+    redis_broker_url,  # noqa: F811
 ):
     user = UserFactory()
     credit_services.get_or_open_account(user=user)
@@ -74,9 +77,8 @@ def test_a_worker_that_overran_its_lease_never_deletes_the_files_of_the_attempt_
         point_settings_at(settings, fake, api_key=API_KEY)
         settings.AI_PROVIDER_TIMEOUT_SECONDS = 10
         AIProvider.objects.filter(key="openai").update(enabled=True)
-        with celery_sends_to("redis://127.0.0.1:1/0"):  # no worker here: the test plays both workers
+        with celery_sends_to(redis_broker_url):  # no worker listens: the test plays both workers
             [generation] = ask(user, template, formats=["1:1", "9:16"], ai_background=True)
-        Generation.objects.filter(pk=generation.pk).update(enqueue_pending=False)
         before, _ = balance(user)
         fake.fail_next(OPENAI_IMAGES, "slow", delay=3)  # worker A waits on the provider past its lease
 
@@ -94,7 +96,8 @@ def test_a_worker_that_overran_its_lease_never_deletes_the_files_of_the_attempt_
         generation.refresh_from_db()
         assert (generation.status, generation.attempts) == (GenerationStatus.RUNNING, 1)
         # A's lease runs out: the sweep queues the job again and worker B completes it.
-        generation_services.sweep_stuck_generations(now=generation.lease_expires_at + timedelta(seconds=1))
+        with celery_sends_to(redis_broker_url):
+            generation_services.sweep_stuck_generations(now=generation.lease_expires_at + timedelta(seconds=1))
         assert generation_services.run_generation(generation_id=generation.pk) == "completed"
         slow.join(timeout=30)
 
