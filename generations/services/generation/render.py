@@ -18,6 +18,7 @@ from generations.errors import InvalidGenerationRequest
 from generations.models import Asset, AssetKind, Generation
 from generations.naming import readable_file_name
 from generations.services import assets as asset_services
+from generations.services import provider_copy
 from generations.services import providers as provider_services
 from generations.services.generation.request import background_slot
 from generations.watermark import apply_watermark
@@ -91,7 +92,7 @@ def _copy_texts(generation: Generation, spec: dict, attempt: int) -> dict[str, s
         if slot["type"] == "text"
     }
     snapshot = generation.brand_snapshot or {}
-    result = provider_services.write_copy_variants(
+    result = provider_copy.write_copy_variants(
         user=generation.user,
         brand={
             "name": snapshot.get("name", ""),
