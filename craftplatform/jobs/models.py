@@ -60,8 +60,10 @@ class Job(MutableModel):
         """The credit holds completion captures (all, or the job does not complete)."""
         return []
 
-    def on_job_failed(self) -> None:
-        """Called under the row lock in the transaction that fails the job (holds are released)."""
+    def on_job_failed(self) -> list[str]:
+        """Called under the row lock in the transaction that fails the job (holds are released);
+        returns the names of the fields it set on the row, saved with the failure."""
+        return []
 
     @property
     def is_active(self) -> bool:

@@ -20,4 +20,4 @@ def backoff_seconds(attempt: int, *, retry_after: float | None = None) -> float:
     countdown = random.uniform(0.5, 1.0) * ceiling  # noqa: S311 - jitter, not security
     if retry_after is not None:
         countdown = max(countdown, float(retry_after))
-    return min(countdown, float(settings.JOBS_BACKOFF_MAX_SECONDS), float(settings.CELERY_MAX_COUNTDOWN))
+    return float(min(countdown, float(settings.JOBS_BACKOFF_MAX_SECONDS), float(settings.CELERY_MAX_COUNTDOWN)))

@@ -79,22 +79,23 @@ def _registered_task(name: str) -> Any:
 
 
 def _send(model: type[Job], job_id: Any, countdown: float | None) -> None:
-    options = {"countdown": countdown} if countdown else {}
     try:
         # By name: the registered task when this process knows it (so eager mode runs it inline),
         # else a plain message for the workers.
         task = _registered_task(model.job_task)
         if task is not None:
-            task.apply_async(args=[str(job_id)], **options)
+            task.apply_async(args=[str(job_id)], countdown=countdown)
         else:
-            celery_app.send_task(model.job_task, args=[str(job_id)], **options)
+            celery_app.send_task(model.job_task, args=[str(job_id)], countdown=countdown)
     except Exception:
         logger.warning(
             "could not send job; the sweep will send it again",
             exc_info=True,
             extra={"job": model.__name__, "job_id": str(job_id)},
         )
-        model.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(enqueue_pending=True, updated_at=timezone.now())
+        model._default_manager.filter(pk=job_id, status=JobStatus.QUEUED).update(
+            enqueue_pending=True, updated_at=timezone.now()
+        )
 
 
 # -- claim, lease, fenced writes ------------------------------------------------------------------
@@ -107,7 +108,7 @@ def claim(model: type[Job], job_id: Any) -> int | None:
     now = timezone.now()
     until = _lease_until(model, now)
     with transaction.atomic():
-        claimed = model.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+        claimed = model._default_manager.filter(pk=job_id, status=JobStatus.QUEUED).update(
             status=JobStatus.RUNNING,
             attempts=F("attempts") + 1,
             lease_expires_at=until,
@@ -117,7 +118,7 @@ def claim(model: type[Job], job_id: Any) -> int | None:
         )
         if claimed != 1:
             return None
-        job = model.objects.select_for_update().get(pk=job_id)  # ours: the UPDATE holds its lock
+        job = model._default_manager.select_for_update().get(pk=job_id)  # ours: the UPDATE holds its lock
         holds = job.job_hold_ids()
         holds_gone = False
         if holds:
@@ -139,7 +140,7 @@ def refresh_lease(model: type[Job], job_id: Any, *, attempt: int, hold_ids: Sequ
     now = timezone.now()
     until = _lease_until(model, now)
     with transaction.atomic():
-        refreshed = model.objects.filter(pk=job_id, status=JobStatus.RUNNING, attempts=attempt).update(
+        refreshed = model._default_manager.filter(pk=job_id, status=JobStatus.RUNNING, attempts=attempt).update(
             lease_expires_at=until, updated_at=now, **fields
         )
         if refreshed and hold_ids:
@@ -152,7 +153,7 @@ def fenced(model: type[J], job_id: Any, *, attempt: int) -> Iterator[J]:
     """A transaction holding the job's row lock, entered only while `attempt` still owns the job
     (running, same attempt); raises LostLease otherwise. Every write of a running job goes here."""
     with transaction.atomic():
-        job = model.objects.select_for_update().filter(pk=job_id).first()
+        job = model._default_manager.select_for_update().filter(pk=job_id).first()
         if job is None or job.status != JobStatus.RUNNING or job.attempts != attempt:
             raise LostLease()
         yield job
@@ -196,7 +197,7 @@ def _fail_locked(job: Job, *, message: str, code: str, status: str = JobStatus.F
     job.completed_at = timezone.now()
     job.lease_expires_at = None
     job.enqueue_pending = False
-    extra = job.on_job_failed() or []
+    extra = job.on_job_failed()
     job.save(
         update_fields=[
             "status",
@@ -215,7 +216,7 @@ def fail(model: type[Job], job_id: Any, *, message: str, code: str = "failed", a
     """Fail a queued or running job and release its holds; `message` is what the user reads. With
     `attempt`, only while that attempt owns it. False when it had finished (or another attempt owns it)."""
     with transaction.atomic():
-        pending = model.objects.select_for_update().filter(pk=job_id, status__in=ACTIVE_STATUSES)
+        pending = model._default_manager.select_for_update().filter(pk=job_id, status__in=ACTIVE_STATUSES)
         if attempt is not None:
             pending = pending.filter(attempts=attempt)
         job = pending.first()
@@ -229,7 +230,7 @@ def fail(model: type[Job], job_id: Any, *, message: str, code: str = "failed", a
 def cancel(model: type[Job], job_id: Any, *, message: str = "Cancelled.") -> bool:
     """Cancel a job that has not started, releasing its holds. False when it is running or finished."""
     with transaction.atomic():
-        job = model.objects.select_for_update().filter(pk=job_id, status=JobStatus.QUEUED).first()
+        job = model._default_manager.select_for_update().filter(pk=job_id, status=JobStatus.QUEUED).first()
         if job is None:
             return False
         _fail_locked(job, message=message, code="cancelled", status=JobStatus.CANCELLED)
@@ -247,7 +248,7 @@ def requeue(
     now = now or timezone.now()
     due = now + timedelta(seconds=countdown)
     with transaction.atomic():
-        moved = model.objects.filter(pk=job_id, status=JobStatus.RUNNING, attempts=attempt).update(
+        moved = model._default_manager.filter(pk=job_id, status=JobStatus.RUNNING, attempts=attempt).update(
             status=JobStatus.QUEUED,
             lease_expires_at=None,
             queued_at=now,
@@ -257,7 +258,7 @@ def requeue(
         )
         if not moved:
             return False
-        holds = model.objects.get(pk=job_id).job_hold_ids()
+        holds = model._default_manager.get(pk=job_id).job_hold_ids()
         if holds:
             hold_ledger().extend(holds, _hold_until(model, _lease_until(model, due)))
         enqueue(model, job_id, countdown=countdown or None)
@@ -312,7 +313,7 @@ def sweep(model: type[Job], *, now: datetime | None = None) -> SweepResult:
     now = now or timezone.now()
     result = SweepResult()
     cap = max_attempts(model.max_attempts_setting)
-    expired = model.objects.filter(status=JobStatus.RUNNING, lease_expires_at__lt=now)
+    expired = model._default_manager.filter(status=JobStatus.RUNNING, lease_expires_at__lt=now)
     for job_id, attempts in expired.values_list("pk", "attempts"):
         if attempts < cap:
             result.requeued += requeue(model, job_id, attempt=attempts, now=now)
@@ -326,21 +327,21 @@ def sweep(model: type[Job], *, now: datetime | None = None) -> SweepResult:
             result.failed += 1
 
     timeout = now - timedelta(seconds=settings.JOBS_QUEUE_TIMEOUT_SECONDS)
-    too_old = model.objects.filter(status=JobStatus.QUEUED).filter(
+    too_old = model._default_manager.filter(status=JobStatus.QUEUED).filter(
         Q(queued_at__lt=timeout) | Q(queued_at__isnull=True, created_at__lt=timeout)
     )
     for job_id in too_old.values_list("pk", flat=True):
         result.failed += fail(model, job_id, message=QUEUE_TIMEOUT_MESSAGE, code="queue_timeout")
 
     lost_before = now - _resend_after()
-    lost = model.objects.filter(status=JobStatus.QUEUED).filter(
+    lost = model._default_manager.filter(status=JobStatus.QUEUED).filter(
         Q(enqueue_pending=True)
         | Q(enqueued_at__lt=lost_before)
         | Q(enqueued_at__isnull=True, queued_at__lt=lost_before)
     )
     for job_id, pending, enqueued_at in lost.values_list("pk", "enqueue_pending", "enqueued_at"):
         with transaction.atomic():
-            taken = model.objects.filter(
+            taken = model._default_manager.filter(
                 pk=job_id, status=JobStatus.QUEUED, enqueue_pending=pending, enqueued_at=enqueued_at
             ).update(enqueue_pending=False, enqueued_at=now, updated_at=now)
             if taken:
