@@ -45,7 +45,7 @@ class GenerationAdmin(admin.ModelAdmin):
         "attempts",
         "processing_time_ms",
     )
-    list_filter = ("status", "provider", "watermarked", "variation_kind", "created_at")
+    list_filter = ("status", "enqueue_pending", "provider", "watermarked", "variation_kind", "created_at")
     search_fields = ("id", "user__email", "template__name", "template__slug", "error_message")
     date_hierarchy = "created_at"
     list_select_related = ("user", "template")
@@ -82,6 +82,8 @@ class GenerationAdmin(admin.ModelAdmin):
                     "attempts",
                     "lease_expires_at",
                     "queued_at",
+                    "enqueued_at",
+                    "enqueue_pending",
                     "started_at",
                     "completed_at",
                     "processing_time_ms",
