@@ -11,6 +11,7 @@ from craftplatform.errors import DomainError
 from credits import services as credit_services
 from credits.models import CreditTransaction, TransactionType
 from generations import admin_library, admin_operations, admin_providers  # noqa: F401
+from generations import selectors as generation_selectors
 from generations.models import Asset, Generation, GenerationStatus
 from generations.services import generation as generation_services
 
@@ -44,7 +45,7 @@ class GenerationAdmin(admin.ModelAdmin):
         "attempts",
         "processing_time_ms",
     )
-    list_filter = ("status", "provider", "watermarked", "variation_kind", "created_at")
+    list_filter = ("status", "enqueue_pending", "provider", "watermarked", "variation_kind", "created_at")
     search_fields = ("id", "user__email", "template__name", "template__slug", "error_message")
     date_hierarchy = "created_at"
     list_select_related = ("user", "template")
@@ -81,6 +82,8 @@ class GenerationAdmin(admin.ModelAdmin):
                     "attempts",
                     "lease_expires_at",
                     "queued_at",
+                    "enqueued_at",
+                    "enqueue_pending",
                     "started_at",
                     "completed_at",
                     "processing_time_ms",
@@ -105,7 +108,7 @@ class GenerationAdmin(admin.ModelAdmin):
                 hold.amount,
                 hold.get_status_display(),
             )
-            for hold in generation_services.unsettled_holds(obj)
+            for hold in generation_selectors.unsettled_holds(obj)
         ]
         return format_html("<br>".join(["{}"] * len(rows)), *rows) if rows else "—"
 

@@ -23,7 +23,7 @@ class ImageOperationAdmin(ReadOnlyAdmin):
         "attempts",
         "processing_time_ms",
     )
-    list_filter = ("status", "operation_type", "provider", "created_at")
+    list_filter = ("status", "enqueue_pending", "operation_type", "provider", "created_at")
     search_fields = ("id", "user__email", "source__original_filename", "error_message")
     list_select_related = ("user",)
     date_hierarchy = "created_at"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from generations.views import customise, library, operations
+from generations.views import collections, customise, library, operations
 
 app_name = "generations"
 
@@ -22,13 +22,13 @@ urlpatterns = [
     path("assets/<uuid:asset_id>/file/", library.asset_file, name="asset_file"),
     path("assets/<uuid:asset_id>/favorite/", library.asset_favorite, name="asset_favorite"),
     path("assets/<uuid:asset_id>/delete/", library.asset_delete, name="asset_delete"),
-    path("collections/", library.collections, name="collections"),
-    path("collections/add/", library.collection_add, name="collection_add"),
-    path("collections/<uuid:collection_id>/", library.collection, name="collection"),
-    path("collections/<uuid:collection_id>/rename/", library.collection_rename, name="collection_rename"),
-    path("collections/<uuid:collection_id>/delete/", library.collection_delete, name="collection_delete"),
-    path("collections/<uuid:collection_id>/remove/", library.collection_remove, name="collection_remove"),
-    path("collections/<uuid:collection_id>/move/", library.collection_move, name="collection_move"),
+    path("collections/", collections.collections, name="collections"),
+    path("collections/add/", collections.collection_add, name="collection_add"),
+    path("collections/<uuid:collection_id>/", collections.collection, name="collection"),
+    path("collections/<uuid:collection_id>/rename/", collections.collection_rename, name="collection_rename"),
+    path("collections/<uuid:collection_id>/delete/", collections.collection_delete, name="collection_delete"),
+    path("collections/<uuid:collection_id>/remove/", collections.collection_remove, name="collection_remove"),
+    path("collections/<uuid:collection_id>/move/", collections.collection_move, name="collection_move"),
     # operations.py: my images (uploads) and image operations.
     path("images/", operations.images, name="images"),
     path("assets/<uuid:asset_id>/operations/", operations.request_operation, name="request_operation"),

@@ -8,11 +8,9 @@ their storage URL (local media is public).
 
 import mimetypes
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
@@ -23,9 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from storages.backends.s3 import S3Storage
 
 from generations import selectors
-from generations.forms_library import AddToCollectionForm, CollectionForm, LibraryFilterForm, RatingForm
+from generations.forms_library import AddToCollectionForm, LibraryFilterForm, RatingForm
 from generations.models import AssetKind, GenerationStatus
-from generations.services import generation as generation_services
 from generations.services import library as services
 from templates_app.spec import FORMATS, ordered_slot_names
 
@@ -36,7 +33,7 @@ FILE_CACHE_SECONDS = 3600
 FILE_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox"
 
 
-def _next_url(request, fallback: str) -> str:
+def safe_next_url(request, fallback: str) -> str:
     """Where a form sends the user back: its `next` field when it is on this site, else `fallback`."""
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if next_url and url_has_allowed_host_and_scheme(
@@ -56,7 +53,7 @@ def _query_without_page(request) -> str:
     return query.urlencode()
 
 
-def _add_form(request, asset, collections, data=None) -> AddToCollectionForm:
+def add_form(request, asset, collections, data=None) -> AddToCollectionForm:
     return AddToCollectionForm(
         data,
         collections=collections,
@@ -112,7 +109,7 @@ def _detail_context(request, generation, *, rating_form=None) -> dict:
             {
                 "asset": asset,
                 "label": _format_label(asset.format_key),
-                "add_form": _add_form(request, asset, collections),
+                "add_form": add_form(request, asset, collections),
             }
             for asset in results
         ],
@@ -127,7 +124,7 @@ def _detail_context(request, generation, *, rating_form=None) -> dict:
         ],
         "rating_form": rating_form
         or RatingForm(initial={"rating": generation.rating, "feedback": generation.feedback}, auto_id="rating-%s"),
-        "variation_options": generation_services.variation_options(generation),
+        "variation_options": selectors.variation_options(generation),
         "is_completed": generation.status == GenerationStatus.COMPLETED,
         "retention_days": settings.GENERATION_FREE_RETENTION_DAYS,
     }
@@ -215,7 +212,7 @@ def favorite(request, generation_id):
         )
     except services.GenerationNotFound as exc:
         raise Http404(exc.message) from exc
-    next_url = _next_url(request, reverse("generations:detail", args=[generation.pk]))
+    next_url = safe_next_url(request, reverse("generations:detail", args=[generation.pk]))
     if request.htmx:
         context = {
             "object": generation,
@@ -273,7 +270,7 @@ def asset(request, asset_id):
     context = {
         "asset": item,
         "format_label": _format_label(item.format_key) if item.format_key else "",
-        "add_form": _add_form(request, item, collections) if not item.is_expired else None,
+        "add_form": add_form(request, item, collections) if not item.is_expired else None,
         "derived": item.derived_list,
         "holding_items": item.holding_items,
         "can_delete": item.kind != AssetKind.RESULT,
@@ -335,7 +332,7 @@ def asset_favorite(request, asset_id):
         )
     except services.AssetNotFound as exc:
         raise Http404(exc.message) from exc
-    next_url = _next_url(request, reverse("generations:asset", args=[item.pk]))
+    next_url = safe_next_url(request, reverse("generations:asset", args=[item.pk]))
     if request.htmx:
         context = {
             "object": item,
@@ -374,175 +371,4 @@ def asset_delete(request, asset_id):
         messages.error(request, exc.message)
         return redirect(back)
     messages.success(request, "The image is deleted.")
-    return redirect(_next_url(request, reverse("generations:index")))
-
-
-# -- collections -----------------------------------------------------------------------------------
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def collections(request):
-    form = CollectionForm(request.POST if request.method == "POST" else None, auto_id="collection-%s")
-    if request.method == "POST" and form.is_valid():
-        try:
-            created = services.create_collection(user=request.user, **form.cleaned_data)
-        except services.CollectionNameTaken as exc:
-            form.add_error("name", exc.message)
-        except services.LibraryError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, f"Collection “{created.name}” created.")
-            return redirect("generations:collection", created.pk)
-    context = {"collections": selectors.collections_for_user(user=request.user), "form": form}
-    return render(request, "generations/collections.html", context, status=400 if form.errors else 200)
-
-
-def _collection_page(request, collection_id, *, rename_form=None, status=200):
-    collection = selectors.collection_detail_for_user(user=request.user, collection_id=collection_id)
-    context = {
-        "collection": collection,
-        "items": collection.ordered_items,
-        "rename_form": rename_form
-        or CollectionForm(
-            initial={"name": collection.name, "description": collection.description}, auto_id="rename-%s"
-        ),
-    }
-    return render(request, "generations/collection.html", context, status=status)
-
-
-@login_required
-@require_GET
-def collection(request, collection_id):
-    return _collection_page(request, collection_id)
-
-
-@login_required
-@require_POST
-def collection_rename(request, collection_id):
-    found = selectors.get_collection_for_user(user=request.user, collection_id=collection_id)
-    form = CollectionForm(request.POST, auto_id="rename-%s")
-    if form.is_valid():
-        try:
-            services.rename_collection(user=request.user, collection_id=found.pk, **form.cleaned_data)
-        except services.CollectionNotFound as exc:
-            raise Http404(exc.message) from exc
-        except services.CollectionNameTaken as exc:
-            form.add_error("name", exc.message)
-        except services.LibraryError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, "Collection saved.")
-            return redirect("generations:collection", found.pk)
-    return _collection_page(request, found.pk, rename_form=form, status=400)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def collection_delete(request, collection_id):
-    found = selectors.get_collection_for_user(user=request.user, collection_id=collection_id)
-    if request.method == "GET":
-        context = {
-            "title": "Delete this collection?",
-            "what": f"“{found.name}”",
-            "consequence": "Only the collection goes: the images in it stay in your library.",
-            "action": reverse("generations:collection_delete", args=[found.pk]),
-            "cancel_url": reverse("generations:collection", args=[found.pk]),
-        }
-        return render(request, "generations/confirm_delete.html", context)
-    try:
-        services.delete_collection(user=request.user, collection_id=found.pk)
-    except services.CollectionNotFound as exc:
-        raise Http404(exc.message) from exc
-    messages.success(request, f"Collection “{found.name}” deleted; its images are still in your library.")
-    return redirect("generations:collections")
-
-
-def _uuid_or_404(request, name: str):
-    try:
-        return forms.UUIDField().clean(request.POST.get(name))
-    except ValidationError as exc:  # a missing or malformed id names nothing of this user's
-        raise Http404("Not found.") from exc
-
-
-def _asset_id(request):
-    return _uuid_or_404(request, "asset_id")
-
-
-@login_required
-@require_POST
-def collection_remove(request, collection_id):
-    found = selectors.get_collection_for_user(user=request.user, collection_id=collection_id)
-    try:
-        removed = services.remove_from_collection(
-            user=request.user, collection_id=found.pk, asset_id=_asset_id(request)
-        )
-    except services.CollectionNotFound as exc:
-        raise Http404(exc.message) from exc
-    if removed:
-        messages.success(request, "Removed from the collection; the image is still in your library.")
-    return redirect(_next_url(request, reverse("generations:collection", args=[found.pk])))
-
-
-MOVES = {"up": -1, "down": 1, "first": -(10**6), "last": 10**6}
-
-
-@login_required
-@require_POST
-def collection_move(request, collection_id):
-    found = selectors.get_collection_for_user(user=request.user, collection_id=collection_id)
-    offset = MOVES.get(request.POST.get("direction", ""))
-    if offset is None:
-        messages.error(request, "Choose to move the image up or down.")
-        return redirect("generations:collection", found.pk)
-    asset_id = _asset_id(request)
-    try:
-        services.move_collection_item(user=request.user, collection_id=found.pk, asset_id=asset_id, offset=offset)
-    except services.CollectionNotFound as exc:
-        raise Http404(exc.message) from exc
-    except services.AssetNotFound as exc:
-        raise Http404(exc.message) from exc
-    # Back to the moved image, so keyboard users keep their place.
-    return redirect(reverse("generations:collection", args=[found.pk]) + f"#item-{asset_id}")
-
-
-@login_required
-@require_POST
-def collection_add(request):
-    """Add an image to a chosen collection, or to a new one named in the form."""
-    collections_list = selectors.collection_choices(user=request.user)
-    item = selectors.get_asset_for_user(user=request.user, asset_id=_asset_id(request))
-    if request.POST.get("collection_id"):
-        # Someone else's collection answers 404 like everywhere, not a form error.
-        selectors.get_collection_for_user(user=request.user, collection_id=_uuid_or_404(request, "collection_id"))
-    form = _add_form(request, item, collections_list, data=request.POST)
-    added_to = None
-    if form.is_valid():
-        new_name = (form.cleaned_data["new_name"] or "").strip()
-        try:
-            if new_name:
-                target = services.create_collection(user=request.user, name=new_name)
-            else:
-                target = selectors.get_collection_for_user(
-                    user=request.user, collection_id=form.cleaned_data["collection_id"]
-                )
-            services.add_to_collection(user=request.user, collection_id=target.pk, asset_id=item.pk)
-        except services.CollectionNameTaken as exc:
-            form.add_error("new_name", exc.message)
-        except services.InvalidCollectionName as exc:
-            form.add_error("new_name", exc.message)
-        except services.LibraryError as exc:
-            form.add_error(None, exc.message)
-        else:
-            added_to = target
-    next_url = _next_url(request, reverse("generations:asset", args=[item.pk]))
-    if request.htmx:
-        if added_to is not None:
-            form = _add_form(request, item, selectors.collection_choices(user=request.user))
-        context = {"asset": item, "form": form, "added_to": added_to, "next": next_url}
-        return render(request, "generations/_add_to_collection.html", context)
-    if added_to is not None:
-        messages.success(request, f"Added to “{added_to.name}”.")
-        return redirect(next_url)
-    context = {"asset": item, "form": form, "next": next_url}
-    return render(request, "generations/collection_add.html", context, status=400)
+    return redirect(safe_next_url(request, reverse("generations:index")))

@@ -12,6 +12,8 @@ from django.conf import settings
 
 from credits import services as credit_services
 from credits.models import CreditAccount, CreditTransaction
+from credits.services import reconcile
+from generations import selectors
 from generations.models import AIProvider, Asset, AssetKind, Generation, GenerationStatus
 from generations.services import generation as generation_services
 from tests.factories import UserFactory
@@ -68,14 +70,14 @@ def test_a_job_whose_worker_dies_completes_on_another_and_is_charged_once(
             )
             first.kill()
             generation.refresh_from_db()
-            assert generation.status == GenerationStatus.PROCESSING
+            assert generation.status == GenerationStatus.RUNNING
             assert CreditAccount.objects.get(user=user).reserved == generation.credits_quoted == 6
 
             second = start_worker(redis_broker_url, env=env, prefix="rescuer")
             second.wait_until_ready()
             # The sweep runs once the dead worker's lease has run out.
             result = generation_services.sweep_stuck_generations(now=generation.lease_expires_at + timedelta(seconds=1))
-            assert result == {"requeued": 1, "failed": 0}
+            assert result == {"requeued": 1, "failed": 0, "resent": 0}
             wait_for(
                 lambda: Generation.objects.filter(pk=generation.pk, status__in=["completed", "failed"]).exists(),
                 timeout=120,
@@ -94,3 +96,7 @@ def test_a_job_whose_worker_dies_completes_on_another_and_is_charged_once(
     assert Asset.objects.filter(generation=generation, kind=AssetKind.AI_IMAGE).count() == 1
     files = {path.name for path in (settings.MEDIA_ROOT / "assets" / str(user.pk)).iterdir()}
     assert len(files) == 5  # two results, two thumbnails, the background: nothing left from the dead attempt
+    # Issue 10, acceptance 4: the ledger reconciles and the user sees the outcome.
+    assert reconcile.find_discrepancies() == []
+    status = selectors.status_payload(generation)
+    assert (status["status"], len(status["assets"]), status["credits_used"]) == ("completed", 2, 6)

@@ -20,6 +20,7 @@ from generations.providers import (
     ProviderNotConfigured,
     TransientProviderError,
 )
+from generations.services import provider_copy
 from generations.services import providers as provider_services
 from tests.fakes.ai_server import (
     A1111_EXTRAS,
@@ -87,7 +88,7 @@ def background(user, **overrides):
 
 def copy(user, **overrides):
     arguments = {"user": user, "brand": BRAND, "slots": SLOTS, "count": 2}
-    return provider_services.write_copy_variants(**(arguments | overrides))
+    return provider_copy.write_copy_variants(**(arguments | overrides))
 
 
 def only_call() -> ProviderCall:
