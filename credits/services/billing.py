@@ -11,7 +11,7 @@ import logging
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -25,6 +25,7 @@ from accounts import tasks as account_tasks
 from accounts.models import User
 from credits import emails, stripe_client
 from credits.constants import (
+    LIVE_SUBSCRIPTION_STATUSES,
     PaymentKind,
     PaymentStatus,
     Rollover,
@@ -38,6 +39,7 @@ from credits.models import (
     CreditPackage,
     CreditTransaction,
     Payment,
+    PaymentReversal,
     SubscriptionChange,
     SubscriptionPlan,
     UserSubscription,
@@ -224,13 +226,55 @@ def _user_for(metadata: dict, customer_id: str | None) -> User:
 
 
 def _send_receipt_once(payment: Payment) -> None:
-    """Queue the emailed receipt when the payment's transaction commits; once per payment."""
+    """Queue the emailed receipt when the payment's transaction commits; once per payment.
+
+    `receipt_sent_at` is claimed in the payment's transaction. If the broker cannot take
+    the email at commit, the claim is undone (the payment itself stays as committed) and
+    `send_unsent_receipts`, run on a schedule, sends it later.
+    """
     if payment.receipt_sent_at is not None or payment.user is None:
         return
     payment.receipt_sent_at = timezone.now()
     payment.save(update_fields=["receipt_sent_at", "updated_at"])
     message = emails.receipt_message(payment)
-    transaction.on_commit(lambda: account_tasks.send_email_task.delay(message))
+    payment_id = payment.pk
+
+    def enqueue() -> None:
+        try:
+            account_tasks.send_email_task.delay(message)
+        except Exception:
+            logger.warning("Receipt not enqueued; the sweep will send it", extra={"payment_id": str(payment_id)})
+            Payment.objects.filter(pk=payment_id).update(receipt_sent_at=None)
+            raise  # robust=True: logged by Django, never raised into the committed caller
+
+    transaction.on_commit(enqueue, robust=True)
+
+
+# A receipt whose enqueue failed is sent by the sweep for this long after the payment.
+RECEIPT_SWEEP_WINDOW = timedelta(days=3)
+# Younger payments may still be in their committing transaction's on_commit.
+RECEIPT_SWEEP_GRACE = timedelta(minutes=1)
+
+
+def send_unsent_receipts(*, now: datetime | None = None) -> int:
+    """Enqueue the receipts the broker could not take at commit (scheduled). Returns how many."""
+    now = now or timezone.now()
+    pending = Payment.objects.filter(
+        status__in=[PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED],
+        grant__isnull=False,
+        user__isnull=False,
+        receipt_sent_at__isnull=True,
+        paid_at__gte=now - RECEIPT_SWEEP_WINDOW,
+        paid_at__lte=now - RECEIPT_SWEEP_GRACE,
+    ).values_list("pk", flat=True)
+    queued = 0
+    for payment_id in list(pending):
+        with transaction.atomic():
+            payment = Payment.objects.select_for_update().get(pk=payment_id)
+            if payment.receipt_sent_at is None:
+                _send_receipt_once(payment)
+                queued += 1
+    return queued
 
 
 @dataclass(frozen=True)
@@ -267,6 +311,13 @@ def fulfil_checkout_session(*, session_id: str, for_user=None) -> Fulfilment:
     if credits <= 0:
         raise UnknownStripeObject(f"Checkout session {session_id} does not say how many credits it bought.")
     paid = session.get("payment_status") in {"paid", "no_payment_required"}
+    # Everything from Stripe is fetched before the account lock is taken (a slow Stripe
+    # must not hold up every other write to this account).
+    invoice_url = ""
+    invoice_id = _id_of(session.get("invoice"))
+    already_granted = Payment.objects.filter(provider_payment_id=session["id"], grant__isnull=False).exists()
+    if paid and invoice_id and not already_granted:
+        invoice_url = stripe_client.retrieve_invoice(invoice_id).get("hosted_invoice_url") or ""
     with transaction.atomic():
         account = lock_account(get_or_open_account(user=user).pk)
         payment = _payment_for_session(session, account=account, user=user, credits=credits)
@@ -291,9 +342,8 @@ def fulfil_checkout_session(*, session_id: str, for_user=None) -> Fulfilment:
         payment.status = PaymentStatus.SUCCEEDED
         payment.paid_at = payment.paid_at or timezone.now()
         payment.payment_intent_id = _id_of(session.get("payment_intent")) or payment.payment_intent_id
-        invoice_id = _id_of(session.get("invoice"))
-        if invoice_id and not payment.invoice_url:
-            payment.invoice_url = stripe_client.retrieve_invoice(invoice_id).get("hosted_invoice_url") or ""
+        if invoice_url and not payment.invoice_url:
+            payment.invoice_url = invoice_url
         payment.save()
         _send_receipt_once(payment)
         return Fulfilment("granted", payment=payment)
@@ -406,7 +456,9 @@ def record_invoice_paid(*, invoice_id: str, event_id: str = "") -> Payment | Non
             return payment
         carried = 0
         if subscription.last_invoice_id and subscription.period_credits:
-            carried = _settle_previous_period(account, subscription, plan, invoice_id)
+            carried = _settle_previous_period(
+                account, subscription, plan, key=f"stripe-invoice-expiry:{invoice_id}", until=None
+            )
         credits = plan.credits_per_period
         if credits:
             payment.grant = grant_credits(
@@ -431,20 +483,23 @@ def record_invoice_paid(*, invoice_id: str, event_id: str = "") -> Payment | Non
         return payment
 
 
-def _settle_previous_period(account, subscription: UserSubscription, plan: SubscriptionPlan, invoice_id: str) -> int:
+def _settle_previous_period(
+    account, subscription: UserSubscription, plan: SubscriptionPlan, *, key: str, until: datetime | None
+) -> int:
     """Expire the last period's unused plan credits, or carry them over up to the plan's cap.
 
     Plan credits are spent before any others, so the unused part is the period's credits
-    less what was used since they were granted, and never more than is still available.
+    less what was used since they were granted (up to `until`, the period's end, when the
+    settling runs later than that), and never more than is still available.
     """
     last = Payment.objects.select_related("grant").filter(provider_payment_id=subscription.last_invoice_id).first()
     since = last.grant.created_at if last and last.grant else subscription.current_period_start
-    used = -(
-        CreditTransaction.objects.filter(
-            account=account, type__in=[TransactionType.USAGE, TransactionType.REFUND], created_at__gte=since
-        ).aggregate(total=Sum("amount"))["total"]
-        or 0
+    used_entries = CreditTransaction.objects.filter(
+        account=account, type__in=[TransactionType.USAGE, TransactionType.REFUND], created_at__gte=since
     )
+    if until is not None:
+        used_entries = used_entries.filter(created_at__lte=until)
+    used = -(used_entries.aggregate(total=Sum("amount"))["total"] or 0)
     unused = max(0, min(subscription.period_credits - used, account.available))
     carried = min(unused, plan.rollover_cap or 0) if plan.rollover == Rollover.ROLLOVER else 0
     expiring = unused - carried
@@ -453,13 +508,53 @@ def _settle_previous_period(account, subscription: UserSubscription, plan: Subsc
             user=subscription.user,
             amount=expiring,
             type=TransactionType.EXPIRY,
-            idempotency_key=f"stripe-invoice-expiry:{invoice_id}",
+            idempotency_key=key,
             reference_type="subscription",
             reference_id=str(subscription.pk),
             description=f"Unused {plan.name} plan credits of the last period",
             record_shortfall=False,
         )
     return carried
+
+
+def expire_ended_plan_credits(*, now: datetime | None = None) -> int:
+    """At the end of a cancelled plan's last paid period, its unused credits expire (scheduled).
+
+    What the plan's rule would have rolled over (up to its cap) stays with the user as
+    ordinary credits; the rest expires. Each subscription is settled once (its period
+    credits drop to zero), keyed by its last invoice. Returns how many were settled.
+    """
+    now = now or timezone.now()
+    ended = (
+        UserSubscription.objects.exclude(status__in=LIVE_SUBSCRIPTION_STATUSES)
+        .filter(current_period_end__lte=now, period_credits__gt=0)
+        .exclude(last_invoice_id="")
+        .values_list("pk", "account_id")
+    )
+    settled = 0
+    for subscription_id, account_id in list(ended):
+        with transaction.atomic():
+            account = lock_account(account_id)  # account, then subscription: the order every writer uses
+            subscription = (
+                UserSubscription.objects.select_for_update(of=("self",)).select_related("plan").get(pk=subscription_id)
+            )
+            end = subscription.current_period_end
+            if subscription.status in LIVE_SUBSCRIPTION_STATUSES or not subscription.period_credits or not end:
+                continue
+            if end > now:
+                continue
+            carried = _settle_previous_period(
+                account,
+                subscription,
+                subscription.plan,
+                key=f"plan-ended-expiry:{subscription.pk}:{subscription.last_invoice_id}",
+                until=end,
+            )
+            subscription.period_credits = 0
+            subscription.carried_credits = carried
+            subscription.save(update_fields=["period_credits", "carried_credits", "updated_at"])
+            settled += 1
+    return settled
 
 
 def _subscription_id_of_invoice(invoice: dict) -> str | None:
@@ -515,7 +610,8 @@ def record_invoice_payment_failed(*, invoice_id: str, event_id: str = "") -> Pay
         payment.save()
         if newly_failed and payment.user is not None:
             message = emails.payment_failed_message(payment)
-            transaction.on_commit(lambda: account_tasks.send_email_task.delay(message))
+            # robust: a broker down at commit must not fail the event that recorded the failure.
+            transaction.on_commit(lambda: account_tasks.send_email_task.delay(message), robust=True)
         return payment
 
 
@@ -524,37 +620,137 @@ def record_invoice_payment_failed(*, invoice_id: str, event_id: str = "") -> Pay
 # ---------------------------------------------------------------------------
 
 
-def record_charge_reversal(*, charge: dict, disputed_cents: int = 0, key: str) -> Payment:
-    """A charge was refunded or disputed: take back the credits it bought, in proportion, never below zero."""
-    intent_id = _id_of(charge.get("payment_intent"))
+# Refund statuses where the money is leaving us; a failed or cancelled refund gives it back.
+_REFUND_COUNTS = {"succeeded", "pending", "requires_action"}
+# Dispute statuses where the bank has taken, or holds, the money; inquiries (warning_*) move
+# none, and a won dispute brings it back.
+_DISPUTE_COUNTS = {"needs_response", "under_review", "lost"}
+
+
+def _payment_for_intent(intent_id: str | None) -> Payment:
     payment = Payment.objects.filter(payment_intent_id=intent_id).first() if intent_id else None
     if payment is None:
         raise UnknownStripeObject(f"No payment matches payment intent {intent_id!r} yet.")
+    return payment
+
+
+def record_refunds(*, charge_id: str, payment_intent_id: str | None) -> Payment:
+    """A charge was refunded (in part, again, or a refund failed): apply each of its refunds once."""
+    refunds = stripe_client.list_refunds(charge_id=charge_id)  # from Stripe, before any lock
+    payment = _payment_for_intent(payment_intent_id)
+    for refund in sorted(refunds, key=lambda r: (r.get("created") or 0, r["id"])):
+        payment = _apply_reversal(
+            payment,
+            stripe_id=refund["id"],
+            kind=PaymentReversal.Kind.REFUND,
+            cents=int(refund.get("amount") or 0),
+            stripe_status=refund.get("status") or "",
+            counts=refund.get("status") in _REFUND_COUNTS,
+        )
+    return payment
+
+
+def record_dispute(*, dispute_id: str) -> Payment:
+    """A dispute was opened, changed or closed: take its credits back, or give them back when it is won."""
+    dispute = stripe_client.retrieve_dispute(dispute_id)  # from Stripe, before any lock
+    payment = _payment_for_intent(_id_of(dispute.get("payment_intent")))
+    return _apply_reversal(
+        payment,
+        stripe_id=dispute["id"],
+        kind=PaymentReversal.Kind.DISPUTE,
+        cents=int(dispute.get("amount") or 0),
+        stripe_status=dispute.get("status") or "",
+        counts=dispute.get("status") in _DISPUTE_COUNTS,
+    )
+
+
+def _apply_reversal(
+    payment: Payment, *, stripe_id: str, kind: str, cents: int, stripe_status: str, counts: bool
+) -> Payment:
+    """Bring one reversal to its Stripe state, under the account lock; one ledger entry each way, keyed by it.
+
+    Reversals add up: the credits taken back are the purchase's credits in proportion to
+    every counting reversal together, capped at what was paid.
+    """
     with transaction.atomic():
         lock_account(payment.account_id)
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        amount_cents = _to_cents(payment.amount) or int(charge.get("amount") or 0)
-        reversed_cents = min(amount_cents, max(int(charge.get("amount_refunded") or 0), disputed_cents))
-        payment.amount_refunded = max(payment.amount_refunded, _to_amount(reversed_cents))
-        if amount_cents and payment.amount_refunded >= payment.amount:
-            payment.status = PaymentStatus.REFUNDED
-        elif payment.amount_refunded > 0:
-            payment.status = PaymentStatus.PARTIALLY_REFUNDED
-        target = math.ceil(payment.credits * reversed_cents / amount_cents) if amount_cents else payment.credits
-        owed = target - payment.credits_taken_back
-        if owed > 0 and payment.grant_id is not None and payment.user is not None:
-            take_back_credits(
-                user=payment.user,
-                amount=owed,
-                type=TransactionType.PAYMENT_REVERSAL,
-                idempotency_key=f"{key}:{reversed_cents}",
-                reference_type="payment",
-                reference_id=str(payment.pk),
-                description="Payment refunded" if not disputed_cents else "Payment disputed",
-            )
-            payment.credits_taken_back = target
+        reversal = PaymentReversal.objects.select_for_update().filter(stripe_id=stripe_id).first()
+        if reversal is None:
+            reversal = PaymentReversal(payment=payment, stripe_id=stripe_id, kind=kind, counts=False)
+        reversal.amount = _to_amount(cents)
+        reversal.stripe_status = stripe_status
+        if counts and not reversal.counts and reversal.given_back_id is None:
+            reversal.counts = True
+            reversal.save()
+            _take_back_for(payment, reversal)
+        elif not counts and reversal.counts:
+            reversal.counts = False
+            _give_back_for(payment, reversal)
+        reversal.save()
+        _settle_payment_status(payment)
         payment.save()
         return payment
+
+
+def _counting_cents(payment: Payment, kind: str | None = None) -> int:
+    reversals = payment.reversals.filter(counts=True)
+    if kind is not None:
+        reversals = reversals.filter(kind=kind)
+    return _to_cents(reversals.aggregate(total=Sum("amount"))["total"] or Decimal(0))
+
+
+def _take_back_for(payment: Payment, reversal: PaymentReversal) -> None:
+    amount_cents = _to_cents(payment.amount)
+    reversed_cents = min(amount_cents, _counting_cents(payment)) if amount_cents else 0
+    target = math.ceil(payment.credits * reversed_cents / amount_cents) if amount_cents else payment.credits
+    owed = min(target, payment.credits) - payment.credits_taken_back
+    if owed <= 0 or payment.grant_id is None or payment.user is None:
+        return
+    result = take_back_credits(
+        user=payment.user,
+        amount=owed,
+        type=TransactionType.PAYMENT_REVERSAL,
+        idempotency_key=f"stripe-{reversal.kind}:{reversal.stripe_id}",
+        reference_type="payment",
+        reference_id=str(payment.pk),
+        description="Payment refunded" if reversal.kind == PaymentReversal.Kind.REFUND else "Payment disputed",
+    )
+    reversal.credits = owed
+    reversal.taken_back = result.transaction
+    payment.credits_taken_back += owed
+
+
+def _give_back_for(payment: Payment, reversal: PaymentReversal) -> None:
+    """A won dispute (or failed refund): the credits it actually took come back, in one keyed entry."""
+    payment.credits_taken_back -= reversal.credits
+    taken = -reversal.taken_back.amount if reversal.taken_back is not None else 0
+    if taken and payment.user is not None:
+        reversal.given_back = grant_credits(
+            user=payment.user,
+            amount=taken,
+            type=TransactionType.REVERSAL_UNDONE,
+            idempotency_key=f"stripe-{reversal.kind}-undone:{reversal.stripe_id}",
+            reference_type="payment",
+            reference_id=str(payment.pk),
+            description="Dispute won: credits returned"
+            if reversal.kind == PaymentReversal.Kind.DISPUTE
+            else "Refund did not go through: credits returned",
+        )
+
+
+def _settle_payment_status(payment: Payment) -> None:
+    amount_cents = _to_cents(payment.amount)
+    payment.amount_refunded = _to_amount(min(amount_cents, _counting_cents(payment, PaymentReversal.Kind.REFUND)))
+    if payment.status not in {PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}:
+        return
+    reversed_cents = _counting_cents(payment)
+    if amount_cents and reversed_cents >= amount_cents:
+        payment.status = PaymentStatus.REFUNDED
+    elif reversed_cents > 0:
+        payment.status = PaymentStatus.PARTIALLY_REFUNDED
+    else:
+        payment.status = PaymentStatus.SUCCEEDED
 
 
 def refund_payment(*, payment_id, actor, amount: Decimal | None = None, request=None) -> Payment:
