@@ -21,6 +21,7 @@ import json
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -90,6 +91,9 @@ class FakeStripe:
         self.idempotent: dict[str, tuple[int, dict]] = {}
         self.fail_next: list[tuple[int, str]] = []
         self.pending_after_response: list[dict] = []
+        # Called with (method, path) as each API request arrives, before it is answered: a test
+        # looks at our database while our code waits for Stripe.
+        self.on_request: Callable[[str, str], None] | None = None
         self._ids = itertools.count(1)
 
     # -- helpers -----------------------------------------------------------
@@ -141,6 +145,8 @@ class FakeStripe:
     # -- API ---------------------------------------------------------------
     def handle(self, method: str, path: str, params: dict) -> dict:
         self.requests.append((method, path, params))
+        if self.on_request is not None:
+            self.on_request(method, path)
         if self.fail_next:
             status, message = self.fail_next.pop(0)
             raise StripeError(status, message, type_="api_error")
