@@ -170,17 +170,33 @@ def test_a_cancelled_rollover_plan_keeps_what_its_rule_rolls_over(auth_client, u
 
 @pytest.fixture
 def broker_down(monkeypatch):
-    celery_app.conf.get("task_always_eager")  # configure the app before changing it
-    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
-    monkeypatch.setitem(celery_app.conf, "broker_url", UNREACHABLE_BROKER)
-    monkeypatch.setitem(celery_app.conf, "broker_connection_retry", False)
-    monkeypatch.setitem(celery_app.conf, "broker_connection_max_retries", 0)
-    monkeypatch.setitem(celery_app.conf, "task_publish_retry", False)
+    """Workers not eager, and a broker that refuses connections; yields a function that puts all back."""
     monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
-    monkeypatch.setattr(celery_app, "_pool", None)
-    yield
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
+    changes = {
+        "task_always_eager": False,
+        "broker_url": UNREACHABLE_BROKER,
+        "broker_connection_retry": False,
+        "broker_connection_max_retries": 0,
+        "task_publish_retry": False,
+    }
+    saved = {key: celery_app.conf[key] for key in changes}
+    saved_pools = celery_app._pool, celery_app.amqp._producer_pool
+    celery_app.conf.update(changes)
+    celery_app._pool = celery_app.amqp._producer_pool = None
+    back: list[bool] = []
+
+    def bring_back() -> None:
+        if back:
+            return
+        back.append(True)
+        down_pool = celery_app._pool
+        celery_app.conf.update(saved)
+        celery_app._pool, celery_app.amqp._producer_pool = saved_pools
+        if down_pool is not None:
+            down_pool.force_close_all()
+
+    yield bring_back
+    bring_back()
 
 
 def test_broker_down_at_commit_keeps_the_webhook_processed_and_the_sweep_sends_the_receipt(
@@ -191,7 +207,7 @@ def test_broker_down_at_commit_keeps_the_webhook_processed_and_the_sweep_sends_t
     mail.outbox.clear()
     before = _balance(user)
 
-    request.getfixturevalue("broker_down")
+    bring_broker_back = request.getfixturevalue("broker_down")
     with django_capture_on_commit_callbacks(execute=True):
         response = deliver(event)
 
@@ -204,7 +220,7 @@ def test_broker_down_at_commit_keeps_the_webhook_processed_and_the_sweep_sends_t
     assert mail.outbox == []
 
     # The broker is back (the suite's eager mode): the sweep sends it, once.
-    celery_app.conf.task_always_eager = True
+    bring_broker_back()
     later = payment.paid_at + timedelta(minutes=2)
     with django_capture_on_commit_callbacks(execute=True):
         assert billing.send_unsent_receipts(now=later) == 1
