@@ -13,10 +13,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -49,6 +51,8 @@ from credits.services.ledger import get_or_open_account, grant_credits, take_bac
 
 logger = logging.getLogger(__name__)
 
+_Sellable = TypeVar("_Sellable", CreditPackage, SubscriptionPlan)
+
 
 class BillingError(CreditError):
     default_message = "The purchase could not be started."
@@ -74,7 +78,7 @@ def _to_cents(amount: Decimal) -> int:
     return int((amount * 100).to_integral_value())
 
 
-def _timestamp(value) -> datetime | None:
+def _timestamp(value: int | None) -> datetime | None:
     return datetime.fromtimestamp(value, tz=UTC) if value else None
 
 
@@ -87,7 +91,7 @@ def _absolute(path: str) -> str:
 # ---------------------------------------------------------------------------
 
 
-def ensure_customer(*, user) -> str:
+def ensure_customer(*, user: User) -> str:
     """The user's Stripe customer id, created once (keyed by our account id, so a retry finds the same one)."""
     account = get_or_open_account(user=user)
     if account.stripe_customer_id:
@@ -106,7 +110,7 @@ def ensure_customer(*, user) -> str:
     return locked.stripe_customer_id
 
 
-def purchasable_packages():
+def purchasable_packages() -> list[CreditPackage]:
     now = timezone.now()
     return [
         package
@@ -116,7 +120,7 @@ def purchasable_packages():
     ]
 
 
-def start_pack_checkout(*, user, package_id) -> str:
+def start_pack_checkout(*, user: User, package_id: Any) -> str:
     """Open a Stripe Checkout session for a credit pack; returns the URL to send the user to."""
     if not billing_enabled():
         raise stripe_client.BillingUnavailable()
@@ -161,10 +165,10 @@ def start_pack_checkout(*, user, package_id) -> str:
         credits=package.total_credits,
         metadata={"checkout_session": session["id"]},
     )
-    return session["url"]
+    return str(session["url"])
 
 
-def start_plan_checkout(*, user, plan_id) -> str:
+def start_plan_checkout(*, user: User, plan_id: Any) -> str:
     """Open a Stripe Checkout session for a plan; a user with a live plan changes it in the Billing Portal."""
     if not billing_enabled():
         raise stripe_client.BillingUnavailable()
@@ -192,10 +196,10 @@ def start_plan_checkout(*, user, plan_id) -> str:
         },
         idempotency_key=f"checkout-plan:{attempt}",
     )
-    return session["url"]
+    return str(session["url"])
 
 
-def billing_portal_url(*, user) -> str:
+def billing_portal_url(*, user: User) -> str:
     if not billing_enabled():
         raise stripe_client.BillingUnavailable()
     account = get_or_open_account(user=user)
@@ -204,7 +208,7 @@ def billing_portal_url(*, user) -> str:
     session = stripe_client.create_portal_session(
         customer_id=account.stripe_customer_id, return_url=_absolute(reverse("credits:index"))
     )
-    return session["url"]
+    return str(session["url"])
 
 
 # ---------------------------------------------------------------------------
@@ -212,7 +216,7 @@ def billing_portal_url(*, user) -> str:
 # ---------------------------------------------------------------------------
 
 
-def _user_for(metadata: dict, customer_id: str | None) -> User:
+def _user_for(metadata: dict[str, Any], customer_id: str | None) -> User:
     user_id = (metadata or {}).get("user_id")
     if user_id:
         user = User.objects.filter(pk=user_id).first()
@@ -284,7 +288,7 @@ class Fulfilment:
     subscription: UserSubscription | None = None
 
 
-def fulfil_checkout_session(*, session_id: str, for_user=None) -> Fulfilment:
+def fulfil_checkout_session(*, session_id: str, for_user: User | None = None) -> Fulfilment:
     """Grant what a Checkout session bought, once. Safe to call from anywhere, any number of times.
 
     `for_user` (the success page) refuses a session that belongs to someone else.
@@ -296,7 +300,7 @@ def fulfil_checkout_session(*, session_id: str, for_user=None) -> Fulfilment:
     if session.get("mode") == "subscription":
         if session.get("status") != "complete" or not session.get("subscription"):
             return Fulfilment("waiting")
-        subscription = sync_subscription(subscription_id=_id_of(session["subscription"]))
+        subscription = sync_subscription(subscription_id=str(_id_of(session["subscription"])))
         invoice_id = _id_of(session.get("invoice"))
         if not invoice_id:
             return Fulfilment("waiting", subscription=subscription)
@@ -349,14 +353,14 @@ def fulfil_checkout_session(*, session_id: str, for_user=None) -> Fulfilment:
         return Fulfilment("granted", payment=payment)
 
 
-def _payment_for_session(session: dict, *, account: CreditAccount, user, credits: int) -> Payment:
+def _payment_for_session(session: dict[str, Any], *, account: CreditAccount, user: User, credits: int) -> Payment:
     payment = Payment.objects.select_for_update().filter(provider_payment_id=session["id"]).first()
     if payment is not None:
         return payment
     # Checkout was started somewhere our row was lost (or by hand in Stripe): the session says it all.
     metadata = session.get("metadata") or {}
     package = (
-        CreditPackage.objects.filter(pk=metadata.get("package_id")).first() if metadata.get("package_id") else None
+        CreditPackage.objects.filter(pk=str(metadata["package_id"])).first() if metadata.get("package_id") else None
     )
     return Payment.objects.create(
         user=user,
@@ -371,7 +375,7 @@ def _payment_for_session(session: dict, *, account: CreditAccount, user, credits
     )
 
 
-def _id_of(value) -> str | None:
+def _id_of(value: Any) -> str | None:
     if isinstance(value, dict):
         return value.get("id")
     return value or None
@@ -382,7 +386,7 @@ def _id_of(value) -> str | None:
 # ---------------------------------------------------------------------------
 
 
-def _price_id_of(subscription: dict) -> str | None:
+def _price_id_of(subscription: dict[str, Any]) -> str | None:
     items = (subscription.get("items") or {}).get("data") or []
     if not items:
         return None
@@ -390,7 +394,7 @@ def _price_id_of(subscription: dict) -> str | None:
     return _id_of(price)
 
 
-def _period_of(subscription: dict) -> tuple[datetime | None, datetime | None]:
+def _period_of(subscription: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
     start = subscription.get("current_period_start")
     end = subscription.get("current_period_end")
     if start is None:  # newer API versions keep the period on the item
@@ -460,7 +464,7 @@ def record_invoice_paid(*, invoice_id: str, event_id: str = "") -> Payment | Non
                 account, subscription, plan, key=f"stripe-invoice-expiry:{invoice_id}", until=None
             )
         credits = plan.credits_per_period
-        if credits:
+        if credits and subscription.user is not None:
             payment.grant = grant_credits(
                 user=subscription.user,
                 amount=credits,
@@ -484,7 +488,12 @@ def record_invoice_paid(*, invoice_id: str, event_id: str = "") -> Payment | Non
 
 
 def _settle_previous_period(
-    account, subscription: UserSubscription, plan: SubscriptionPlan, *, key: str, until: datetime | None
+    account: CreditAccount,
+    subscription: UserSubscription,
+    plan: SubscriptionPlan,
+    *,
+    key: str,
+    until: datetime | None,
 ) -> int:
     """Expire the last period's unused plan credits, or carry them over up to the plan's cap.
 
@@ -503,7 +512,7 @@ def _settle_previous_period(
     unused = max(0, min(subscription.period_credits - used, account.available))
     carried = min(unused, plan.rollover_cap or 0) if plan.rollover == Rollover.ROLLOVER else 0
     expiring = unused - carried
-    if expiring:
+    if expiring and subscription.user is not None:
         take_back_credits(
             user=subscription.user,
             amount=expiring,
@@ -557,7 +566,7 @@ def expire_ended_plan_credits(*, now: datetime | None = None) -> int:
     return settled
 
 
-def _subscription_id_of_invoice(invoice: dict) -> str | None:
+def _subscription_id_of_invoice(invoice: dict[str, Any]) -> str | None:
     found = _id_of(invoice.get("subscription"))
     if found:
         return found
@@ -565,7 +574,7 @@ def _subscription_id_of_invoice(invoice: dict) -> str | None:
     return _id_of(details.get("subscription"))
 
 
-def _payment_for_invoice(invoice: dict, *, subscription: UserSubscription, status: str) -> Payment:
+def _payment_for_invoice(invoice: dict[str, Any], *, subscription: UserSubscription, status: str) -> Payment:
     payment = Payment.objects.select_for_update().filter(provider_payment_id=invoice["id"]).first()
     if payment is None:
         try:
@@ -753,7 +762,9 @@ def _settle_payment_status(payment: Payment) -> None:
         payment.status = PaymentStatus.SUCCEEDED
 
 
-def refund_payment(*, payment_id, actor, amount: Decimal | None = None, request=None) -> Payment:
+def refund_payment(
+    *, payment_id: Any, actor: User | None, amount: Decimal | None = None, request: HttpRequest | None = None
+) -> Payment:
     """Staff refund a payment at Stripe; the credits come back when Stripe's charge.refunded event lands."""
     payment = Payment.objects.get(pk=payment_id)
     if payment.status not in {PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED}:
@@ -784,18 +795,18 @@ def refund_payment(*, payment_id, actor, amount: Decimal | None = None, request=
 # ---------------------------------------------------------------------------
 
 
-def push_package_to_stripe(*, package: CreditPackage, actor) -> CreditPackage:
+def push_package_to_stripe(*, package: CreditPackage, actor: User | None) -> CreditPackage:
     """Create the pack's product and price at Stripe (a changed price gets a new Stripe price)."""
     return _push(package, actor=actor, interval=None, kind="package")
 
 
-def push_plan_to_stripe(*, plan: SubscriptionPlan, actor) -> SubscriptionPlan:
+def push_plan_to_stripe(*, plan: SubscriptionPlan, actor: User | None) -> SubscriptionPlan:
     if plan.is_free:
         raise BillingError("The free plan is not sold through Stripe.")
     return _push(plan, actor=actor, interval=plan.interval, kind="plan")
 
 
-def _push(obj, *, actor, interval: str | None, kind: str):
+def _push(obj: _Sellable, *, actor: User | None, interval: str | None, kind: str) -> _Sellable:
     if not billing_enabled():
         raise stripe_client.BillingUnavailable()
     if not obj.stripe_product_id:

@@ -13,13 +13,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts import services as account_services
+from accounts.models import User
 from credits.constants import GRANT_TYPES, HoldStatus, TransactionType
 from credits.errors import CreditError, IdempotencyConflict, InsufficientCredits
 from credits.lock_objects import lock_account, lock_accounts
@@ -27,17 +30,17 @@ from credits.models import CreditAccount, CreditHold, CreditShortfall, CreditTra
 from credits.services import plans
 
 
-def _fingerprint(**parts) -> str:
+def _fingerprint(**parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _actor_fields(actor) -> dict:
+def _actor_fields(actor: User | None) -> dict[str, Any]:
     if actor is None:
         return {"actor_id": None, "actor_label": "system"}
     return {"actor_id": actor.pk, "actor_label": str(actor)[:255]}
 
 
-def get_or_open_account(*, user) -> CreditAccount:
+def get_or_open_account(*, user: User) -> CreditAccount:
     """The user's account, opened with the sign-up bonus the first time it is asked for."""
     try:
         return CreditAccount.objects.get(user=user)
@@ -69,7 +72,7 @@ def get_or_open_account(*, user) -> CreditAccount:
     return account
 
 
-def _lock_account_of(user) -> CreditAccount:
+def _lock_account_of(user: User) -> CreditAccount:
     """The user's account, locked in the caller's transaction: one query when it exists (the usual case)."""
     try:
         return CreditAccount.objects.select_for_update(of=("self",)).get(user=user)
@@ -108,8 +111,8 @@ def _write_entry(
     reference_id: str = "",
     operation: str = "",
     description: str = "",
-    metadata: dict | None = None,
-    actor=None,
+    metadata: dict[str, Any] | None = None,
+    actor: User | None = None,
     expires_at: datetime | None = None,
     extra_fields: tuple[str, ...] = (),
 ) -> CreditTransaction:
@@ -212,15 +215,15 @@ def projected_available(account: CreditAccount) -> int:
 
 def grant_credits(
     *,
-    user,
+    user: User,
     amount: int,
     type: str,
     idempotency_key: str,
     reference_type: str = "",
     reference_id: str = "",
     description: str = "",
-    metadata: dict | None = None,
-    actor=None,
+    metadata: dict[str, Any] | None = None,
+    actor: User | None = None,
     expires_at: datetime | None = None,
 ) -> CreditTransaction:
     if amount <= 0:
@@ -255,7 +258,7 @@ def grant_credits(
 
 def spend_credits(
     *,
-    user,
+    user: User,
     amount: int,
     reference_type: str,
     reference_id: str,
@@ -290,7 +293,7 @@ def spend_credits(
 
 def hold_credits(
     *,
-    user,
+    user: User,
     amount: int,
     reference_type: str,
     reference_id: str,
@@ -336,13 +339,13 @@ def hold_credits(
         )
 
 
-def _lock_hold(hold_id) -> tuple[CreditAccount, CreditHold]:
+def _lock_hold(hold_id: Any) -> tuple[CreditAccount, CreditHold]:
     account_id = CreditHold.objects.values_list("account_id", flat=True).get(pk=hold_id)
     account = lock_account(account_id)
     return account, CreditHold.objects.select_for_update().get(pk=hold_id)
 
 
-def capture_hold(*, hold_id, amount: int | None = None, description: str = "") -> CreditHold:
+def capture_hold(*, hold_id: Any, amount: int | None = None, description: str = "") -> CreditHold:
     """Charge a hold (all of it, or less; the rest is returned). Does nothing to a resolved hold."""
     with transaction.atomic():
         account, hold = _lock_hold(hold_id)
@@ -374,7 +377,7 @@ def capture_hold(*, hold_id, amount: int | None = None, description: str = "") -
         return hold
 
 
-def release_hold(*, hold_id) -> CreditHold:
+def release_hold(*, hold_id: Any) -> CreditHold:
     """Give a hold's credits back without charging. Does nothing to a resolved hold."""
     with transaction.atomic():
         account, hold = _lock_hold(hold_id)
@@ -399,7 +402,12 @@ def release_expired_holds(*, now: datetime | None = None) -> int:
 
 
 def refund_usage(
-    *, transaction_id, idempotency_key: str, amount: int | None = None, description: str = "", actor=None
+    *,
+    transaction_id: Any,
+    idempotency_key: str,
+    amount: int | None = None,
+    description: str = "",
+    actor: User | None = None,
 ) -> CreditTransaction:
     """Give back credits a usage entry took (all, or part); never more than it took in total."""
     usage = CreditTransaction.objects.get(pk=transaction_id)
@@ -457,14 +465,14 @@ def _replay_take_back(key: str, fingerprint: str) -> TakeBackResult | None:
 
 def take_back_credits(
     *,
-    user,
+    user: User,
     amount: int,
     type: str,
     idempotency_key: str,
     reference_type: str = "",
     reference_id: str = "",
     description: str = "",
-    actor=None,
+    actor: User | None = None,
     record_shortfall: bool = True,
 ) -> TakeBackResult:
     """Debit up to `amount` (payment refunds, expiry), never below zero nor into held credits.
@@ -507,7 +515,7 @@ def _take_back_locked(
     reference_type: str,
     reference_id: str,
     description: str,
-    actor,
+    actor: User | None,
     record_shortfall: bool,
 ) -> TakeBackResult:
     taken = min(amount, locked.available)
@@ -544,7 +552,7 @@ def _take_back_locked(
 
 
 def gift_credits(
-    *, sender, recipient, amount: int, idempotency_key: str, message: str = ""
+    *, sender: User, recipient: User, amount: int, idempotency_key: str, message: str = ""
 ) -> tuple[CreditTransaction, CreditTransaction]:
     """Move credits from one user to another: two entries in one transaction."""
     if amount <= 0:
@@ -589,7 +597,15 @@ def gift_credits(
 
 
 @transaction.atomic
-def admin_adjust_credits(*, actor, user, amount: int, reason: str, idempotency_key: str, request=None):
+def admin_adjust_credits(
+    *,
+    actor: User | None,
+    user: User,
+    amount: int,
+    reason: str,
+    idempotency_key: str,
+    request: HttpRequest | None = None,
+) -> CreditTransaction:
     """Staff add (positive) or remove (negative) credits, with a reason; audited. All or nothing."""
     if not reason.strip():
         raise CreditError("Give a reason for the adjustment.")
@@ -614,6 +630,8 @@ def admin_adjust_credits(*, actor, user, amount: int, reason: str, idempotency_k
         )
         if result.shortfall:
             raise CreditError(f"Only {result.taken} credits were available to remove; nothing more was taken.")
+        if result.transaction is None:
+            raise CreditError("Nothing was available to remove.")
         entry = result.transaction
     else:
         raise CreditError("The adjustment must not be zero.")

@@ -3,11 +3,13 @@
 import math
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Sum
 from django.utils import timezone
 
+from accounts.models import User
 from credits.constants import TIER_ORDER, HoldStatus, Tier
 from credits.errors import OperationNotAllowed
 from credits.models import CreditAccount, CreditHold, PricingRule
@@ -15,7 +17,7 @@ from credits.services import plans
 from credits.services.ledger import get_or_open_account, hold_credits, projected_available
 
 
-def user_tier(user) -> str:
+def user_tier(user: User) -> str:
     """The tier of the user's plan: their live subscription's, or free."""
     return plans.tier_for_user(user)
 
@@ -31,14 +33,14 @@ class Quote:
     allowed: bool
     reason: str = ""
     needs_credits: int = 0
-    details: dict = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict[str, Any])
 
     @property
     def affordable(self) -> bool:
         return self.available >= self.total
 
 
-def _used_today(account_id, operation: str) -> int:
+def _used_today(account_id: Any, operation: str) -> int:
     start = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
     return (
         CreditHold.objects.filter(account_id=account_id, operation=operation, created_at__gte=start)
@@ -54,12 +56,12 @@ def _unit_cost(rule: PricingRule, tier: str) -> tuple[int, float]:
 
 
 def _tier_refusal(rule: PricingRule, tier: str) -> str:
-    if TIER_ORDER.index(tier) < TIER_ORDER.index(rule.minimum_tier):
+    if TIER_ORDER.index(Tier(tier)) < TIER_ORDER.index(Tier(rule.minimum_tier)):
         return f"This needs the {Tier(rule.minimum_tier).label} plan or higher."
     return ""
 
 
-def quote(*, user, operation: str, quantity: int = 1) -> Quote:
+def quote(*, user: User, operation: str, quantity: int = 1) -> Quote:
     """The price of `quantity` units of `operation` for this user, and whether they may do it now."""
     if quantity < 1:
         raise OperationNotAllowed("Choose at least one.")
@@ -91,7 +93,7 @@ def quote(*, user, operation: str, quantity: int = 1) -> Quote:
     )
 
 
-def _check_rate(user, rule: PricingRule, quantity: int) -> None:
+def _check_rate(user: User, rule: PricingRule, quantity: int) -> None:
     if not rule.rate_limit_per_minute:
         return
     key = f"credits:rate:{user.pk}:{rule.operation}:{timezone.now():%Y%m%d%H%M}"
@@ -102,7 +104,7 @@ def _check_rate(user, rule: PricingRule, quantity: int) -> None:
 
 def hold_for_operation(
     *,
-    user,
+    user: User,
     operation: str,
     quantity: int,
     reference_type: str,

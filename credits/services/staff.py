@@ -1,16 +1,21 @@
 """Staff actions that move credits: each checks nothing about permissions (the admin does) but always
 writes its audit event in the same transaction as the move, so the trail and the ledger agree."""
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts import services as account_services
+from accounts.models import User
 from credits.constants import HoldStatus
 from credits.services import webhooks
 from credits.services.ledger import release_hold
 
 
-def release_holds_by_staff(*, actor, hold_ids, request=None) -> int:
+def release_holds_by_staff(*, actor: User | None, hold_ids: Iterable[Any], request: HttpRequest | None = None) -> int:
     """Release held credits (a job that will never settle them); one audit event per hold. Returns how many."""
     released = 0
     for hold_id in hold_ids:
@@ -31,7 +36,9 @@ def release_holds_by_staff(*, actor, hold_ids, request=None) -> int:
     return released
 
 
-def retry_events_by_staff(*, actor, event_ids, request=None) -> tuple[int, int]:
+def retry_events_by_staff(
+    *, actor: User | None, event_ids: Iterable[Any], request: HttpRequest | None = None
+) -> tuple[int, int]:
     """Process failed Stripe events again (they may grant or take back credits); audited."""
     event_ids = list(event_ids)
     done, still_failing = webhooks.retry_failed_events(event_ids=event_ids)

@@ -5,8 +5,9 @@ A handler that fails marks the event failed and re-raises, so the endpoint answe
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -19,37 +20,37 @@ from credits.services import billing
 logger = logging.getLogger(__name__)
 
 
-def _checkout_completed(event: dict) -> None:
+def _checkout_completed(event: dict[str, Any]) -> None:
     billing.fulfil_checkout_session(session_id=event["data"]["object"]["id"])
 
 
-def _invoice_paid(event: dict) -> None:
+def _invoice_paid(event: dict[str, Any]) -> None:
     billing.record_invoice_paid(invoice_id=event["data"]["object"]["id"], event_id=event["id"])
 
 
-def _invoice_failed(event: dict) -> None:
+def _invoice_failed(event: dict[str, Any]) -> None:
     billing.record_invoice_payment_failed(invoice_id=event["data"]["object"]["id"], event_id=event["id"])
 
 
-def _subscription_changed(event: dict) -> None:
+def _subscription_changed(event: dict[str, Any]) -> None:
     billing.sync_subscription(subscription_id=event["data"]["object"]["id"], event_id=event["id"])
 
 
-def _charge_refunded(event: dict) -> None:
+def _charge_refunded(event: dict[str, Any]) -> None:
     charge = event["data"]["object"]
     billing.record_refunds(charge_id=charge["id"], payment_intent_id=charge.get("payment_intent"))
 
 
-def _refund_changed(event: dict) -> None:
+def _refund_changed(event: dict[str, Any]) -> None:
     refund = event["data"]["object"]
     billing.record_refunds(charge_id=refund["charge"], payment_intent_id=refund.get("payment_intent"))
 
 
-def _dispute_changed(event: dict) -> None:
+def _dispute_changed(event: dict[str, Any]) -> None:
     billing.record_dispute(dispute_id=event["data"]["object"]["id"])
 
 
-HANDLERS: dict[str, Callable[[dict], None]] = {
+HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "checkout.session.completed": _checkout_completed,
     "checkout.session.async_payment_succeeded": _checkout_completed,
     "checkout.session.expired": _checkout_completed,
@@ -68,7 +69,7 @@ HANDLERS: dict[str, Callable[[dict], None]] = {
 }
 
 
-def _store(event: dict) -> StripeEvent:
+def _store(event: dict[str, Any]) -> StripeEvent:
     created = event.get("created")
     try:
         with transaction.atomic():
@@ -84,7 +85,7 @@ def _store(event: dict) -> StripeEvent:
         return StripeEvent.objects.get(event_id=event["id"])
 
 
-def process_event(event: dict) -> StripeEvent:
+def process_event(event: dict[str, Any]) -> StripeEvent:
     """Store a verified event and process it unless that was done before. Raises when the handler fails.
 
     No lock is held while the handler runs: handlers talk to Stripe first and then lock
@@ -124,7 +125,7 @@ def process_event(event: dict) -> StripeEvent:
     return stored
 
 
-def retry_failed_events(*, event_ids=None, limit: int = 100) -> tuple[int, int]:
+def retry_failed_events(*, event_ids: Iterable[Any] | None = None, limit: int = 100) -> tuple[int, int]:
     """Process stored events that failed, again (staff action; Stripe also redelivers on its own).
 
     Returns (processed, still failing); each failure stays recorded on its event.
