@@ -51,6 +51,24 @@ SCHEDULES: list[Schedule] = [
         description="Checks every balance against its ledger and open holds; logs differences.",
         expires_seconds=6 * 3600,
     ),
+    # --- money (issue 10): plan credits after cancellation, receipts the broker missed ---
+    Schedule(
+        name="expire ended plan credits",
+        task="credits.tasks.expire_ended_plan_credits_task",
+        crontab={"minute": "7"},
+        # A cancelled plan's credits expire (or keep the rollover) at the end of its last paid period.
+        description="Expires the unused credits of plans whose last paid period ended.",
+        expires_seconds=50 * 60,
+    ),
+    Schedule(
+        name="send unsent receipts",
+        task="credits.tasks.send_unsent_receipts_task",
+        crontab={"minute": "*/5"},
+        # The broker was down when a payment committed: its receipt is enqueued here instead.
+        description="Enqueues receipts whose enqueue failed at commit.",
+        expires_seconds=4 * 60,
+    ),
+    # --- end money ---
     Schedule(
         # Job runner (issue 10, jobs area): one sweep for every kind of job, on `default` so a
         # backed-up `generation` queue cannot starve it. (Renamed, so the old entry is removed.)

@@ -23,7 +23,8 @@ from credits.models import (
     SubscriptionPlan,
     UserSubscription,
 )
-from credits.services import billing, webhooks
+from credits.services import billing
+from credits.services import staff as staff_services
 from credits.services.reconcile import account_count, find_discrepancies
 
 
@@ -153,16 +154,18 @@ class CreditHoldAdmin(ReadOnlyAdmin):
     list_select_related = ("account__user",)
     actions = ["release_holds"]
 
-    @admin.action(description="Release selected holds (give the credits back)", permissions=["view"])
+    # Moving credits needs the change permission (this admin is read-only otherwise); audited by the service.
+    @admin.action(description="Release selected holds (give the credits back)", permissions=["release"])
     def release_holds(self, request, queryset):
-        released = 0
-        for hold in queryset.filter(status="held"):
-            services.release_hold(hold_id=hold.pk)
-            account_services.record_audit_event(
-                actor=request.user, action="credits.hold_released", target=hold, request=request
-            )
-            released += 1
+        released = staff_services.release_holds_by_staff(
+            actor=request.user,
+            hold_ids=list(queryset.filter(status="held").values_list("pk", flat=True)),
+            request=request,
+        )
         self.message_user(request, f"{released} hold(s) released.", messages.SUCCESS)
+
+    def has_release_permission(self, request):
+        return request.user.has_perm("credits.change_credithold")
 
 
 @admin.register(PricingRule)
@@ -369,10 +372,16 @@ class StripeEventAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     actions = ["retry_events"]
 
-    @admin.action(description="Process selected failed events again", permissions=["view"])
+    # Processing an event grants or takes back credits: the change permission, and an audit event.
+    @admin.action(description="Process selected failed events again", permissions=["retry"])
     def retry_events(self, request, queryset):
-        done, failed = webhooks.retry_failed_events(event_ids=list(queryset.values_list("pk", flat=True)))
+        done, failed = staff_services.retry_events_by_staff(
+            actor=request.user, event_ids=queryset.values_list("pk", flat=True), request=request
+        )
         self.message_user(request, f"{done} processed, {failed} still failing.", messages.INFO)
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("credits.change_stripeevent")
 
 
 @admin.register(CreditShortfall)

@@ -16,6 +16,7 @@ class TransactionType(models.TextChoices):
     GIFT_RECEIVED = "gift_received", "Gift received"
     PAYMENT_REVERSAL = "payment_reversal", "Payment refunded or disputed"
     DAILY_ALLOWANCE = "daily_allowance", "Daily free credits"
+    REVERSAL_UNDONE = "reversal_undone", "Dispute won or refund failed: credits returned"
 
 
 # Grants that come from outside a user's own action carry an idempotency key.
@@ -28,6 +29,7 @@ GRANT_TYPES = {
     TransactionType.REFERRAL,
     TransactionType.ADMIN_ADJUSTMENT,
     TransactionType.DAILY_ALLOWANCE,
+    TransactionType.REVERSAL_UNDONE,
 }
 
 

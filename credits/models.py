@@ -371,6 +371,40 @@ class Payment(MutableModel):
         return f"{self.get_kind_display()} {self.amount} {self.currency.upper()} ({self.get_status_display()})"
 
 
+class PaymentReversal(MutableModel):
+    """One refund or dispute of a payment, keyed by its Stripe object: the credits it took back, and gave back.
+
+    Reversals add up (capped at what was paid); a dispute that is won, or a refund that
+    fails, stops counting and its credits are given back.
+    """
+
+    class Kind(models.TextChoices):
+        REFUND = "refund", "Refund"
+        DISPUTE = "dispute", "Dispute"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="reversals")
+    stripe_id = models.CharField(max_length=255, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    stripe_status = models.CharField(max_length=32)
+    counts = models.BooleanField(default=True)
+    # Credits this reversal accounts for (what it took back plus any shortfall it recorded).
+    credits = models.PositiveIntegerField(default=0)
+    taken_back = models.OneToOneField(
+        CreditTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="reversal_taken"
+    )
+    given_back = models.OneToOneField(
+        CreditTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="reversal_given"
+    )
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="credits_reversal_amount_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.stripe_id} ({self.stripe_status})"
+
+
 class StripeEvent(TimestampedModel):
     """A webhook event as Stripe sent it: stored once by its id, processed once."""
 

@@ -125,6 +125,18 @@ def create_refund(*, payment_intent_id: str, amount: int | None, idempotency_key
     return _call("create refund", client.v1.refunds.create, params=params, options=_options(idempotency_key))
 
 
+def list_refunds(*, charge_id: str) -> list[dict]:
+    """Every refund of a charge (a charge has a handful at most: one page of 100 covers it)."""
+    client = _client()
+    page = _call("list refunds", client.v1.refunds.list, params={"charge": charge_id, "limit": 100})
+    return list(page.get("data") or [])
+
+
+def retrieve_dispute(dispute_id: str) -> dict:
+    client = _client()
+    return _call("retrieve dispute", client.v1.disputes.retrieve, dispute_id)
+
+
 def construct_event(*, payload: bytes, signature: str) -> dict:
     """Verify a webhook's signature over its raw body; raises SignatureVerificationError or ValueError."""
     if not webhooks_configured():

@@ -2,18 +2,16 @@
 (their own modules, imported so they register)."""
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts import services as account_services
 from craftplatform.errors import DomainError
-from credits import services as credit_services
-from credits.models import CreditTransaction, TransactionType
 from generations import admin_library, admin_operations, admin_providers  # noqa: F401
 from generations import selectors as generation_selectors
 from generations.models import Asset, Generation, GenerationStatus
 from generations.services import generation as generation_services
+from generations.services import refunds as refund_services
 
 
 class ResultAssetInline(admin.TabularInline):
@@ -118,7 +116,7 @@ class GenerationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Retry selected failed generations (new credit holds)")
+    @admin.action(description="Retry selected failed generations (new credit holds)", permissions=["change"])
     def retry_generations(self, request, queryset):
         retried = 0
         for generation in queryset.filter(status=GenerationStatus.FAILED):
@@ -137,31 +135,13 @@ class GenerationAdmin(admin.ModelAdmin):
             retried += 1
         self.message_user(request, f"{retried} generation(s) queued again.")
 
-    @admin.action(description="Refund the credits of selected completed generations")
+    # Both actions move credits: the change permission (not view), and an audit event each.
+    @admin.action(description="Refund the credits of selected completed generations", permissions=["change"])
     def refund_generations(self, request, queryset):
         refunded = 0
         for generation in queryset.filter(status=GenerationStatus.COMPLETED):
-            usages = CreditTransaction.objects.filter(
-                type=TransactionType.USAGE, reference_type="generation", reference_id=str(generation.pk)
-            )
             try:
-                with transaction.atomic():
-                    total = 0
-                    for usage in usages:
-                        entry = credit_services.refund_usage(
-                            transaction_id=usage.pk,
-                            idempotency_key=f"generation-refund:{usage.pk}",
-                            description=f"Refund of generation {generation.pk}",
-                            actor=request.user,
-                        )
-                        total += entry.amount
-                    account_services.record_audit_event(
-                        actor=request.user,
-                        action="generation.refunded",
-                        target=generation,
-                        details={"credits": total},
-                        request=request,
-                    )
+                refund_services.refund_generation(actor=request.user, generation_id=generation.pk, request=request)
             except DomainError as exc:
                 self.message_user(request, f"{generation.pk}: {exc.message}", messages.ERROR)
                 continue

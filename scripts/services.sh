@@ -49,8 +49,9 @@ if [ "${CRAFTADS_TEST_SERVICES:-auto}" != "none" ]; then
   fi
   if [ -z "${REDIS_URL:-}" ]; then
     if _port_open 127.0.0.1 6379 || _start_redis; then
-      # A database of its own: the suite flushes it.
+      # A database of its own: the suite flushes it (scripts/test_run.sh picks a free one per run).
       export REDIS_URL="redis://127.0.0.1:6379/15"
+      export CRAFTADS_REDIS_URL_FROM_SERVICES=1
     fi
   fi
 fi

@@ -11,6 +11,7 @@ from django.db import connection
 from PIL import Image
 
 from tests.factories import PASSWORD, UserFactory
+from tests.services import services_required
 
 
 def pytest_report_header(config):
@@ -23,6 +24,9 @@ def pytest_report_header(config):
 
 def pytest_collection_modifyitems(config, items):
     on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    # --- test runs (issue 10): a run that must have the services never skips the PostgreSQL tests ---
+    if services_required() and not on_postgres and any("postgres" in item.keywords for item in items):
+        raise pytest.UsageError("CRAFTADS_REQUIRE_SERVICES=1 but DATABASE_URL is not PostgreSQL")
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (the README's test command does)")
     for item in items:
         if "postgres" in item.keywords and not on_postgres:

@@ -33,3 +33,12 @@ LOGGING["root"]["level"] = "WARNING"
 # whitenoise looks for collected files at start-up; tests serve none.
 STATIC_ROOT = VAR_DIR / "test-staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# --- test runs (issue 10): each run (scripts/test.sh) has its own test database, named after its id ---
+# A second run's --create-db otherwise drops the first run's database under it.
+TEST_RUN_ID = env.str("CRAFTADS_TEST_RUN_ID", default="")
+if TEST_RUN_ID and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["TEST"] = {
+        **DATABASES["default"].get("TEST", {}),
+        "NAME": f"test_{DATABASES['default']['NAME']}_{TEST_RUN_ID}"[:63],
+    }

@@ -11,12 +11,14 @@ import logging
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,6 +27,7 @@ from accounts import tasks as account_tasks
 from accounts.models import User
 from credits import emails, stripe_client
 from credits.constants import (
+    LIVE_SUBSCRIPTION_STATUSES,
     PaymentKind,
     PaymentStatus,
     Rollover,
@@ -38,6 +41,7 @@ from credits.models import (
     CreditPackage,
     CreditTransaction,
     Payment,
+    PaymentReversal,
     SubscriptionChange,
     SubscriptionPlan,
     UserSubscription,
@@ -46,6 +50,8 @@ from credits.services import plans
 from credits.services.ledger import get_or_open_account, grant_credits, take_back_credits
 
 logger = logging.getLogger(__name__)
+
+_Sellable = TypeVar("_Sellable", CreditPackage, SubscriptionPlan)
 
 
 class BillingError(CreditError):
@@ -72,7 +78,7 @@ def _to_cents(amount: Decimal) -> int:
     return int((amount * 100).to_integral_value())
 
 
-def _timestamp(value) -> datetime | None:
+def _timestamp(value: int | None) -> datetime | None:
     return datetime.fromtimestamp(value, tz=UTC) if value else None
 
 
@@ -85,7 +91,7 @@ def _absolute(path: str) -> str:
 # ---------------------------------------------------------------------------
 
 
-def ensure_customer(*, user) -> str:
+def ensure_customer(*, user: User) -> str:
     """The user's Stripe customer id, created once (keyed by our account id, so a retry finds the same one)."""
     account = get_or_open_account(user=user)
     if account.stripe_customer_id:
@@ -104,7 +110,7 @@ def ensure_customer(*, user) -> str:
     return locked.stripe_customer_id
 
 
-def purchasable_packages():
+def purchasable_packages() -> list[CreditPackage]:
     now = timezone.now()
     return [
         package
@@ -114,7 +120,7 @@ def purchasable_packages():
     ]
 
 
-def start_pack_checkout(*, user, package_id) -> str:
+def start_pack_checkout(*, user: User, package_id: Any) -> str:
     """Open a Stripe Checkout session for a credit pack; returns the URL to send the user to."""
     if not billing_enabled():
         raise stripe_client.BillingUnavailable()
@@ -159,10 +165,10 @@ def start_pack_checkout(*, user, package_id) -> str:
         credits=package.total_credits,
         metadata={"checkout_session": session["id"]},
     )
-    return session["url"]
+    return str(session["url"])
 
 
-def start_plan_checkout(*, user, plan_id) -> str:
+def start_plan_checkout(*, user: User, plan_id: Any) -> str:
     """Open a Stripe Checkout session for a plan; a user with a live plan changes it in the Billing Portal."""
     if not billing_enabled():
         raise stripe_client.BillingUnavailable()
@@ -190,10 +196,10 @@ def start_plan_checkout(*, user, plan_id) -> str:
         },
         idempotency_key=f"checkout-plan:{attempt}",
     )
-    return session["url"]
+    return str(session["url"])
 
 
-def billing_portal_url(*, user) -> str:
+def billing_portal_url(*, user: User) -> str:
     if not billing_enabled():
         raise stripe_client.BillingUnavailable()
     account = get_or_open_account(user=user)
@@ -202,7 +208,7 @@ def billing_portal_url(*, user) -> str:
     session = stripe_client.create_portal_session(
         customer_id=account.stripe_customer_id, return_url=_absolute(reverse("credits:index"))
     )
-    return session["url"]
+    return str(session["url"])
 
 
 # ---------------------------------------------------------------------------
@@ -210,7 +216,7 @@ def billing_portal_url(*, user) -> str:
 # ---------------------------------------------------------------------------
 
 
-def _user_for(metadata: dict, customer_id: str | None) -> User:
+def _user_for(metadata: dict[str, Any], customer_id: str | None) -> User:
     user_id = (metadata or {}).get("user_id")
     if user_id:
         user = User.objects.filter(pk=user_id).first()
@@ -224,13 +230,55 @@ def _user_for(metadata: dict, customer_id: str | None) -> User:
 
 
 def _send_receipt_once(payment: Payment) -> None:
-    """Queue the emailed receipt when the payment's transaction commits; once per payment."""
+    """Queue the emailed receipt when the payment's transaction commits; once per payment.
+
+    `receipt_sent_at` is claimed in the payment's transaction. If the broker cannot take
+    the email at commit, the claim is undone (the payment itself stays as committed) and
+    `send_unsent_receipts`, run on a schedule, sends it later.
+    """
     if payment.receipt_sent_at is not None or payment.user is None:
         return
     payment.receipt_sent_at = timezone.now()
     payment.save(update_fields=["receipt_sent_at", "updated_at"])
     message = emails.receipt_message(payment)
-    transaction.on_commit(lambda: account_tasks.send_email_task.delay(message))
+    payment_id = payment.pk
+
+    def enqueue() -> None:
+        try:
+            account_tasks.send_email_task.delay(message)
+        except Exception:
+            logger.warning("Receipt not enqueued; the sweep will send it", extra={"payment_id": str(payment_id)})
+            Payment.objects.filter(pk=payment_id).update(receipt_sent_at=None)
+            raise  # robust=True: logged by Django, never raised into the committed caller
+
+    transaction.on_commit(enqueue, robust=True)
+
+
+# A receipt whose enqueue failed is sent by the sweep for this long after the payment.
+RECEIPT_SWEEP_WINDOW = timedelta(days=3)
+# Younger payments may still be in their committing transaction's on_commit.
+RECEIPT_SWEEP_GRACE = timedelta(minutes=1)
+
+
+def send_unsent_receipts(*, now: datetime | None = None) -> int:
+    """Enqueue the receipts the broker could not take at commit (scheduled). Returns how many."""
+    now = now or timezone.now()
+    pending = Payment.objects.filter(
+        status__in=[PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED],
+        grant__isnull=False,
+        user__isnull=False,
+        receipt_sent_at__isnull=True,
+        paid_at__gte=now - RECEIPT_SWEEP_WINDOW,
+        paid_at__lte=now - RECEIPT_SWEEP_GRACE,
+    ).values_list("pk", flat=True)
+    queued = 0
+    for payment_id in list(pending):
+        with transaction.atomic():
+            payment = Payment.objects.select_for_update().get(pk=payment_id)
+            if payment.receipt_sent_at is None:
+                _send_receipt_once(payment)
+                queued += 1
+    return queued
 
 
 @dataclass(frozen=True)
@@ -240,7 +288,7 @@ class Fulfilment:
     subscription: UserSubscription | None = None
 
 
-def fulfil_checkout_session(*, session_id: str, for_user=None) -> Fulfilment:
+def fulfil_checkout_session(*, session_id: str, for_user: User | None = None) -> Fulfilment:
     """Grant what a Checkout session bought, once. Safe to call from anywhere, any number of times.
 
     `for_user` (the success page) refuses a session that belongs to someone else.
@@ -252,7 +300,7 @@ def fulfil_checkout_session(*, session_id: str, for_user=None) -> Fulfilment:
     if session.get("mode") == "subscription":
         if session.get("status") != "complete" or not session.get("subscription"):
             return Fulfilment("waiting")
-        subscription = sync_subscription(subscription_id=_id_of(session["subscription"]))
+        subscription = sync_subscription(subscription_id=str(_id_of(session["subscription"])))
         invoice_id = _id_of(session.get("invoice"))
         if not invoice_id:
             return Fulfilment("waiting", subscription=subscription)
@@ -267,6 +315,13 @@ def fulfil_checkout_session(*, session_id: str, for_user=None) -> Fulfilment:
     if credits <= 0:
         raise UnknownStripeObject(f"Checkout session {session_id} does not say how many credits it bought.")
     paid = session.get("payment_status") in {"paid", "no_payment_required"}
+    # Everything from Stripe is fetched before the account lock is taken (a slow Stripe
+    # must not hold up every other write to this account).
+    invoice_url = ""
+    invoice_id = _id_of(session.get("invoice"))
+    already_granted = Payment.objects.filter(provider_payment_id=session["id"], grant__isnull=False).exists()
+    if paid and invoice_id and not already_granted:
+        invoice_url = stripe_client.retrieve_invoice(invoice_id).get("hosted_invoice_url") or ""
     with transaction.atomic():
         account = lock_account(get_or_open_account(user=user).pk)
         payment = _payment_for_session(session, account=account, user=user, credits=credits)
@@ -291,22 +346,21 @@ def fulfil_checkout_session(*, session_id: str, for_user=None) -> Fulfilment:
         payment.status = PaymentStatus.SUCCEEDED
         payment.paid_at = payment.paid_at or timezone.now()
         payment.payment_intent_id = _id_of(session.get("payment_intent")) or payment.payment_intent_id
-        invoice_id = _id_of(session.get("invoice"))
-        if invoice_id and not payment.invoice_url:
-            payment.invoice_url = stripe_client.retrieve_invoice(invoice_id).get("hosted_invoice_url") or ""
+        if invoice_url and not payment.invoice_url:
+            payment.invoice_url = invoice_url
         payment.save()
         _send_receipt_once(payment)
         return Fulfilment("granted", payment=payment)
 
 
-def _payment_for_session(session: dict, *, account: CreditAccount, user, credits: int) -> Payment:
+def _payment_for_session(session: dict[str, Any], *, account: CreditAccount, user: User, credits: int) -> Payment:
     payment = Payment.objects.select_for_update().filter(provider_payment_id=session["id"]).first()
     if payment is not None:
         return payment
     # Checkout was started somewhere our row was lost (or by hand in Stripe): the session says it all.
     metadata = session.get("metadata") or {}
     package = (
-        CreditPackage.objects.filter(pk=metadata.get("package_id")).first() if metadata.get("package_id") else None
+        CreditPackage.objects.filter(pk=str(metadata["package_id"])).first() if metadata.get("package_id") else None
     )
     return Payment.objects.create(
         user=user,
@@ -321,7 +375,7 @@ def _payment_for_session(session: dict, *, account: CreditAccount, user, credits
     )
 
 
-def _id_of(value) -> str | None:
+def _id_of(value: Any) -> str | None:
     if isinstance(value, dict):
         return value.get("id")
     return value or None
@@ -332,7 +386,7 @@ def _id_of(value) -> str | None:
 # ---------------------------------------------------------------------------
 
 
-def _price_id_of(subscription: dict) -> str | None:
+def _price_id_of(subscription: dict[str, Any]) -> str | None:
     items = (subscription.get("items") or {}).get("data") or []
     if not items:
         return None
@@ -340,7 +394,7 @@ def _price_id_of(subscription: dict) -> str | None:
     return _id_of(price)
 
 
-def _period_of(subscription: dict) -> tuple[datetime | None, datetime | None]:
+def _period_of(subscription: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
     start = subscription.get("current_period_start")
     end = subscription.get("current_period_end")
     if start is None:  # newer API versions keep the period on the item
@@ -406,9 +460,11 @@ def record_invoice_paid(*, invoice_id: str, event_id: str = "") -> Payment | Non
             return payment
         carried = 0
         if subscription.last_invoice_id and subscription.period_credits:
-            carried = _settle_previous_period(account, subscription, plan, invoice_id)
+            carried = _settle_previous_period(
+                account, subscription, plan, key=f"stripe-invoice-expiry:{invoice_id}", until=None
+            )
         credits = plan.credits_per_period
-        if credits:
+        if credits and subscription.user is not None:
             payment.grant = grant_credits(
                 user=subscription.user,
                 amount=credits,
@@ -431,29 +487,37 @@ def record_invoice_paid(*, invoice_id: str, event_id: str = "") -> Payment | Non
         return payment
 
 
-def _settle_previous_period(account, subscription: UserSubscription, plan: SubscriptionPlan, invoice_id: str) -> int:
+def _settle_previous_period(
+    account: CreditAccount,
+    subscription: UserSubscription,
+    plan: SubscriptionPlan,
+    *,
+    key: str,
+    until: datetime | None,
+) -> int:
     """Expire the last period's unused plan credits, or carry them over up to the plan's cap.
 
     Plan credits are spent before any others, so the unused part is the period's credits
-    less what was used since they were granted, and never more than is still available.
+    less what was used since they were granted (up to `until`, the period's end, when the
+    settling runs later than that), and never more than is still available.
     """
     last = Payment.objects.select_related("grant").filter(provider_payment_id=subscription.last_invoice_id).first()
     since = last.grant.created_at if last and last.grant else subscription.current_period_start
-    used = -(
-        CreditTransaction.objects.filter(
-            account=account, type__in=[TransactionType.USAGE, TransactionType.REFUND], created_at__gte=since
-        ).aggregate(total=Sum("amount"))["total"]
-        or 0
+    used_entries = CreditTransaction.objects.filter(
+        account=account, type__in=[TransactionType.USAGE, TransactionType.REFUND], created_at__gte=since
     )
+    if until is not None:
+        used_entries = used_entries.filter(created_at__lte=until)
+    used = -(used_entries.aggregate(total=Sum("amount"))["total"] or 0)
     unused = max(0, min(subscription.period_credits - used, account.available))
     carried = min(unused, plan.rollover_cap or 0) if plan.rollover == Rollover.ROLLOVER else 0
     expiring = unused - carried
-    if expiring:
+    if expiring and subscription.user is not None:
         take_back_credits(
             user=subscription.user,
             amount=expiring,
             type=TransactionType.EXPIRY,
-            idempotency_key=f"stripe-invoice-expiry:{invoice_id}",
+            idempotency_key=key,
             reference_type="subscription",
             reference_id=str(subscription.pk),
             description=f"Unused {plan.name} plan credits of the last period",
@@ -462,7 +526,47 @@ def _settle_previous_period(account, subscription: UserSubscription, plan: Subsc
     return carried
 
 
-def _subscription_id_of_invoice(invoice: dict) -> str | None:
+def expire_ended_plan_credits(*, now: datetime | None = None) -> int:
+    """At the end of a cancelled plan's last paid period, its unused credits expire (scheduled).
+
+    What the plan's rule would have rolled over (up to its cap) stays with the user as
+    ordinary credits; the rest expires. Each subscription is settled once (its period
+    credits drop to zero), keyed by its last invoice. Returns how many were settled.
+    """
+    now = now or timezone.now()
+    ended = (
+        UserSubscription.objects.exclude(status__in=LIVE_SUBSCRIPTION_STATUSES)
+        .filter(current_period_end__lte=now, period_credits__gt=0)
+        .exclude(last_invoice_id="")
+        .values_list("pk", "account_id")
+    )
+    settled = 0
+    for subscription_id, account_id in list(ended):
+        with transaction.atomic():
+            account = lock_account(account_id)  # account, then subscription: the order every writer uses
+            subscription = (
+                UserSubscription.objects.select_for_update(of=("self",)).select_related("plan").get(pk=subscription_id)
+            )
+            end = subscription.current_period_end
+            if subscription.status in LIVE_SUBSCRIPTION_STATUSES or not subscription.period_credits or not end:
+                continue
+            if end > now:
+                continue
+            carried = _settle_previous_period(
+                account,
+                subscription,
+                subscription.plan,
+                key=f"plan-ended-expiry:{subscription.pk}:{subscription.last_invoice_id}",
+                until=end,
+            )
+            subscription.period_credits = 0
+            subscription.carried_credits = carried
+            subscription.save(update_fields=["period_credits", "carried_credits", "updated_at"])
+            settled += 1
+    return settled
+
+
+def _subscription_id_of_invoice(invoice: dict[str, Any]) -> str | None:
     found = _id_of(invoice.get("subscription"))
     if found:
         return found
@@ -470,7 +574,7 @@ def _subscription_id_of_invoice(invoice: dict) -> str | None:
     return _id_of(details.get("subscription"))
 
 
-def _payment_for_invoice(invoice: dict, *, subscription: UserSubscription, status: str) -> Payment:
+def _payment_for_invoice(invoice: dict[str, Any], *, subscription: UserSubscription, status: str) -> Payment:
     payment = Payment.objects.select_for_update().filter(provider_payment_id=invoice["id"]).first()
     if payment is None:
         try:
@@ -515,7 +619,8 @@ def record_invoice_payment_failed(*, invoice_id: str, event_id: str = "") -> Pay
         payment.save()
         if newly_failed and payment.user is not None:
             message = emails.payment_failed_message(payment)
-            transaction.on_commit(lambda: account_tasks.send_email_task.delay(message))
+            # robust: a broker down at commit must not fail the event that recorded the failure.
+            transaction.on_commit(lambda: account_tasks.send_email_task.delay(message), robust=True)
         return payment
 
 
@@ -524,40 +629,142 @@ def record_invoice_payment_failed(*, invoice_id: str, event_id: str = "") -> Pay
 # ---------------------------------------------------------------------------
 
 
-def record_charge_reversal(*, charge: dict, disputed_cents: int = 0, key: str) -> Payment:
-    """A charge was refunded or disputed: take back the credits it bought, in proportion, never below zero."""
-    intent_id = _id_of(charge.get("payment_intent"))
+# Refund statuses where the money is leaving us; a failed or cancelled refund gives it back.
+_REFUND_COUNTS = {"succeeded", "pending", "requires_action"}
+# Dispute statuses where the bank has taken, or holds, the money; inquiries (warning_*) move
+# none, and a won dispute brings it back.
+_DISPUTE_COUNTS = {"needs_response", "under_review", "lost"}
+
+
+def _payment_for_intent(intent_id: str | None) -> Payment:
     payment = Payment.objects.filter(payment_intent_id=intent_id).first() if intent_id else None
     if payment is None:
         raise UnknownStripeObject(f"No payment matches payment intent {intent_id!r} yet.")
+    return payment
+
+
+def record_refunds(*, charge_id: str, payment_intent_id: str | None) -> Payment:
+    """A charge was refunded (in part, again, or a refund failed): apply each of its refunds once."""
+    refunds = stripe_client.list_refunds(charge_id=charge_id)  # from Stripe, before any lock
+    payment = _payment_for_intent(payment_intent_id)
+    for refund in sorted(refunds, key=lambda r: (r.get("created") or 0, r["id"])):
+        payment = _apply_reversal(
+            payment,
+            stripe_id=refund["id"],
+            kind=PaymentReversal.Kind.REFUND,
+            cents=int(refund.get("amount") or 0),
+            stripe_status=refund.get("status") or "",
+            counts=refund.get("status") in _REFUND_COUNTS,
+        )
+    return payment
+
+
+def record_dispute(*, dispute_id: str) -> Payment:
+    """A dispute was opened, changed or closed: take its credits back, or give them back when it is won."""
+    dispute = stripe_client.retrieve_dispute(dispute_id)  # from Stripe, before any lock
+    payment = _payment_for_intent(_id_of(dispute.get("payment_intent")))
+    return _apply_reversal(
+        payment,
+        stripe_id=dispute["id"],
+        kind=PaymentReversal.Kind.DISPUTE,
+        cents=int(dispute.get("amount") or 0),
+        stripe_status=dispute.get("status") or "",
+        counts=dispute.get("status") in _DISPUTE_COUNTS,
+    )
+
+
+def _apply_reversal(
+    payment: Payment, *, stripe_id: str, kind: str, cents: int, stripe_status: str, counts: bool
+) -> Payment:
+    """Bring one reversal to its Stripe state, under the account lock; one ledger entry each way, keyed by it.
+
+    Reversals add up: the credits taken back are the purchase's credits in proportion to
+    every counting reversal together, capped at what was paid.
+    """
     with transaction.atomic():
         lock_account(payment.account_id)
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        amount_cents = _to_cents(payment.amount) or int(charge.get("amount") or 0)
-        reversed_cents = min(amount_cents, max(int(charge.get("amount_refunded") or 0), disputed_cents))
-        payment.amount_refunded = max(payment.amount_refunded, _to_amount(reversed_cents))
-        if amount_cents and payment.amount_refunded >= payment.amount:
-            payment.status = PaymentStatus.REFUNDED
-        elif payment.amount_refunded > 0:
-            payment.status = PaymentStatus.PARTIALLY_REFUNDED
-        target = math.ceil(payment.credits * reversed_cents / amount_cents) if amount_cents else payment.credits
-        owed = target - payment.credits_taken_back
-        if owed > 0 and payment.grant_id is not None and payment.user is not None:
-            take_back_credits(
-                user=payment.user,
-                amount=owed,
-                type=TransactionType.PAYMENT_REVERSAL,
-                idempotency_key=f"{key}:{reversed_cents}",
-                reference_type="payment",
-                reference_id=str(payment.pk),
-                description="Payment refunded" if not disputed_cents else "Payment disputed",
-            )
-            payment.credits_taken_back = target
+        reversal = PaymentReversal.objects.select_for_update().filter(stripe_id=stripe_id).first()
+        if reversal is None:
+            reversal = PaymentReversal(payment=payment, stripe_id=stripe_id, kind=kind, counts=False)
+        reversal.amount = _to_amount(cents)
+        reversal.stripe_status = stripe_status
+        if counts and not reversal.counts and reversal.given_back_id is None:
+            reversal.counts = True
+            reversal.save()
+            _take_back_for(payment, reversal)
+        elif not counts and reversal.counts:
+            reversal.counts = False
+            _give_back_for(payment, reversal)
+        reversal.save()
+        _settle_payment_status(payment)
         payment.save()
         return payment
 
 
-def refund_payment(*, payment_id, actor, amount: Decimal | None = None, request=None) -> Payment:
+def _counting_cents(payment: Payment, kind: str | None = None) -> int:
+    reversals = payment.reversals.filter(counts=True)
+    if kind is not None:
+        reversals = reversals.filter(kind=kind)
+    return _to_cents(reversals.aggregate(total=Sum("amount"))["total"] or Decimal(0))
+
+
+def _take_back_for(payment: Payment, reversal: PaymentReversal) -> None:
+    amount_cents = _to_cents(payment.amount)
+    reversed_cents = min(amount_cents, _counting_cents(payment)) if amount_cents else 0
+    target = math.ceil(payment.credits * reversed_cents / amount_cents) if amount_cents else payment.credits
+    owed = min(target, payment.credits) - payment.credits_taken_back
+    if owed <= 0 or payment.grant_id is None or payment.user is None:
+        return
+    result = take_back_credits(
+        user=payment.user,
+        amount=owed,
+        type=TransactionType.PAYMENT_REVERSAL,
+        idempotency_key=f"stripe-{reversal.kind}:{reversal.stripe_id}",
+        reference_type="payment",
+        reference_id=str(payment.pk),
+        description="Payment refunded" if reversal.kind == PaymentReversal.Kind.REFUND else "Payment disputed",
+    )
+    reversal.credits = owed
+    reversal.taken_back = result.transaction
+    payment.credits_taken_back += owed
+
+
+def _give_back_for(payment: Payment, reversal: PaymentReversal) -> None:
+    """A won dispute (or failed refund): the credits it actually took come back, in one keyed entry."""
+    payment.credits_taken_back -= reversal.credits
+    taken = -reversal.taken_back.amount if reversal.taken_back is not None else 0
+    if taken and payment.user is not None:
+        reversal.given_back = grant_credits(
+            user=payment.user,
+            amount=taken,
+            type=TransactionType.REVERSAL_UNDONE,
+            idempotency_key=f"stripe-{reversal.kind}-undone:{reversal.stripe_id}",
+            reference_type="payment",
+            reference_id=str(payment.pk),
+            description="Dispute won: credits returned"
+            if reversal.kind == PaymentReversal.Kind.DISPUTE
+            else "Refund did not go through: credits returned",
+        )
+
+
+def _settle_payment_status(payment: Payment) -> None:
+    amount_cents = _to_cents(payment.amount)
+    payment.amount_refunded = _to_amount(min(amount_cents, _counting_cents(payment, PaymentReversal.Kind.REFUND)))
+    if payment.status not in {PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}:
+        return
+    reversed_cents = _counting_cents(payment)
+    if amount_cents and reversed_cents >= amount_cents:
+        payment.status = PaymentStatus.REFUNDED
+    elif reversed_cents > 0:
+        payment.status = PaymentStatus.PARTIALLY_REFUNDED
+    else:
+        payment.status = PaymentStatus.SUCCEEDED
+
+
+def refund_payment(
+    *, payment_id: Any, actor: User | None, amount: Decimal | None = None, request: HttpRequest | None = None
+) -> Payment:
     """Staff refund a payment at Stripe; the credits come back when Stripe's charge.refunded event lands."""
     payment = Payment.objects.get(pk=payment_id)
     if payment.status not in {PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED}:
@@ -588,18 +795,18 @@ def refund_payment(*, payment_id, actor, amount: Decimal | None = None, request=
 # ---------------------------------------------------------------------------
 
 
-def push_package_to_stripe(*, package: CreditPackage, actor) -> CreditPackage:
+def push_package_to_stripe(*, package: CreditPackage, actor: User | None) -> CreditPackage:
     """Create the pack's product and price at Stripe (a changed price gets a new Stripe price)."""
     return _push(package, actor=actor, interval=None, kind="package")
 
 
-def push_plan_to_stripe(*, plan: SubscriptionPlan, actor) -> SubscriptionPlan:
+def push_plan_to_stripe(*, plan: SubscriptionPlan, actor: User | None) -> SubscriptionPlan:
     if plan.is_free:
         raise BillingError("The free plan is not sold through Stripe.")
     return _push(plan, actor=actor, interval=plan.interval, kind="plan")
 
 
-def _push(obj, *, actor, interval: str | None, kind: str):
+def _push(obj: _Sellable, *, actor: User | None, interval: str | None, kind: str) -> _Sellable:
     if not billing_enabled():
         raise stripe_client.BillingUnavailable()
     if not obj.stripe_product_id:

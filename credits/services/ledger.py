@@ -2,26 +2,27 @@
 
 Each function is one database transaction that locks the account rows
 (credits.lock_objects, primary-key order) and writes the ledger entry beside
-the balance change. A plain spend on PostgreSQL locks its one row by updating
-it, in the statement that writes its entry (_ONE_STATEMENT_SPEND). Keys make
+the balance change. Keys make
 outside grants idempotent: the same key with the same request returns the first
 result; with a different request it is refused.
 """
 
 import hashlib
 import json
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts import services as account_services
+from accounts.models import User
 from credits.constants import GRANT_TYPES, HoldStatus, TransactionType
 from credits.errors import CreditError, IdempotencyConflict, InsufficientCredits
 from credits.lock_objects import lock_account, lock_accounts
@@ -29,41 +30,49 @@ from credits.models import CreditAccount, CreditHold, CreditShortfall, CreditTra
 from credits.services import plans
 
 
-def _fingerprint(**parts) -> str:
+def _fingerprint(**parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _actor_fields(actor) -> dict:
+def _actor_fields(actor: User | None) -> dict[str, Any]:
     if actor is None:
         return {"actor_id": None, "actor_label": "system"}
     return {"actor_id": actor.pk, "actor_label": str(actor)[:255]}
 
 
-def get_or_open_account(*, user) -> CreditAccount:
+def get_or_open_account(*, user: User) -> CreditAccount:
     """The user's account, opened with the sign-up bonus the first time it is asked for."""
     try:
         return CreditAccount.objects.get(user=user)
     except CreditAccount.DoesNotExist:
         pass
+    bonus = settings.CREDITS_SIGNUP_BONUS
     try:
+        # One transaction: an account never exists without its welcome credits (a crash
+        # between the two would otherwise lose them for good, as nothing grants them later).
         with transaction.atomic():
             account = CreditAccount.objects.create(user=user)
+            if bonus > 0:
+                key = f"signup-bonus:{user.pk}"
+                _write_entry(
+                    account,
+                    type=TransactionType.SIGNUP_BONUS,
+                    amount=bonus,
+                    idempotency_key=key,
+                    fingerprint=_fingerprint(
+                        user=str(user.pk), amount=bonus, type=TransactionType.SIGNUP_BONUS, ref=("", "")
+                    ),
+                    description="Welcome credits",
+                )
     except IntegrityError:
-        return CreditAccount.objects.get(user=user)
-    bonus = settings.CREDITS_SIGNUP_BONUS
-    if bonus > 0:
-        grant_credits(
-            user=user,
-            amount=bonus,
-            type=TransactionType.SIGNUP_BONUS,
-            idempotency_key=f"signup-bonus:{user.pk}",
-            description="Welcome credits",
-        )
-        account.refresh_from_db()
+        existing = CreditAccount.objects.filter(user=user).first()
+        if existing is None:
+            raise  # not a concurrent opening: the bonus entry itself was refused
+        return existing
     return account
 
 
-def _lock_account_of(user) -> CreditAccount:
+def _lock_account_of(user: User) -> CreditAccount:
     """The user's account, locked in the caller's transaction: one query when it exists (the usual case)."""
     try:
         return CreditAccount.objects.select_for_update(of=("self",)).get(user=user)
@@ -102,8 +111,8 @@ def _write_entry(
     reference_id: str = "",
     operation: str = "",
     description: str = "",
-    metadata: dict | None = None,
-    actor=None,
+    metadata: dict[str, Any] | None = None,
+    actor: User | None = None,
     expires_at: datetime | None = None,
     extra_fields: tuple[str, ...] = (),
 ) -> CreditTransaction:
@@ -206,15 +215,15 @@ def projected_available(account: CreditAccount) -> int:
 
 def grant_credits(
     *,
-    user,
+    user: User,
     amount: int,
     type: str,
     idempotency_key: str,
     reference_type: str = "",
     reference_id: str = "",
     description: str = "",
-    metadata: dict | None = None,
-    actor=None,
+    metadata: dict[str, Any] | None = None,
+    actor: User | None = None,
     expires_at: datetime | None = None,
 ) -> CreditTransaction:
     if amount <= 0:
@@ -247,125 +256,9 @@ def grant_credits(
         )
 
 
-# A spend that needs no more than the debit itself, in one PostgreSQL statement instead of
-# three (lock, update, insert) and with none of the ORM's work.
-# The UPDATE locks the account row until the transaction ends, as select_for_update does:
-# its lock (FOR NO KEY UPDATE) waits for, and blocks, every other service's FOR UPDATE lock
-# and update of the row. A spend that waited is checked again against the row as the other
-# transaction left it (under READ COMMITTED PostgreSQL re-evaluates the WHERE on the newest
-# version), so the availability check is made under the lock. The entry is written from
-# the balance the UPDATE returns, in the same statement and so the same transaction; the
-# database's check constraints apply as to any other write. One row is locked, so the
-# primary-key order of credits.lock_objects has nothing to order.
-_ONE_STATEMENT_SPEND = """
-WITH debited AS (
-    UPDATE {accounts}
-       SET balance = balance - %(amount)s,
-           lifetime_spent = lifetime_spent + %(amount)s,
-           daily_used = LEAST(daily_allowance, daily_used + %(amount)s),
-           updated_at = %(now)s
-     WHERE user_id = %(user_id)s
-       AND balance - reserved >= %(amount)s{today_granted}
- RETURNING id, balance
-)
-INSERT INTO {ledger} ({columns})
-SELECT {values}
-  FROM debited
-RETURNING account_id, balance_after
-"""
-# Every column of the usage entry, as _write_entry writes it for a spend without a key.
-_ONE_STATEMENT_USAGE_ROW = {
-    "id": "%(id)s",
-    "created_at": "%(now)s",
-    "account_id": "debited.id",
-    "type": "%(type)s",
-    "amount": "%(debit)s",
-    "balance_before": "debited.balance + %(amount)s",
-    "balance_after": "debited.balance",
-    "reference_type": "%(reference_type)s",
-    "reference_id": "%(reference_id)s",
-    "operation": "%(operation)s",
-    "idempotency_key": "NULL",
-    "request_fingerprint": "%(fingerprint)s",
-    "expires_at": "NULL",
-    "description": "%(description)s",
-    "metadata": "'{}'::jsonb",
-    "actor_id": "NULL",
-    "actor_label": "'system'",
-}
-
-
-def _one_statement_spend_sql(*, daily_allowance: bool) -> str:
-    columns = [field.column for field in CreditTransaction._meta.concrete_fields]
-    return _ONE_STATEMENT_SPEND.format(
-        accounts=connection.ops.quote_name(CreditAccount._meta.db_table),
-        ledger=connection.ops.quote_name(CreditTransaction._meta.db_table),
-        columns=", ".join(connection.ops.quote_name(column) for column in columns),
-        values=", ".join(_ONE_STATEMENT_USAGE_ROW[column] for column in columns),
-        # The day's free credits are granted (and yesterday's expired) by the general path.
-        today_granted="\n       AND daily_reset_date = %(today)s" if daily_allowance else "",
-    )
-
-
-_ONE_STATEMENT_SPEND_SQL = {flag: _one_statement_spend_sql(daily_allowance=flag) for flag in (False, True)}
-
-
-def _spend_in_one_statement(
-    *, user, amount: int, fingerprint: str, reference_type: str, reference_id: str, operation: str, description: str
-) -> CreditTransaction | None:
-    """Debit and write the usage entry in one statement, in the caller's transaction (PostgreSQL).
-
-    Returns None, having changed nothing, when the general path has more to do: the account
-    is not open yet, today's free credits are not granted yet, or too few credits are
-    available (the general path then says how many).
-    """
-    daily_allowance = bool(settings.CREDITS_DAILY_ALLOWANCE)
-    now = timezone.now()
-    row = {
-        "id": uuid.uuid4(),
-        "created_at": now,
-        "type": TransactionType.USAGE.value,
-        "amount": -amount,
-        "reference_type": reference_type,
-        "reference_id": str(reference_id or ""),
-        "operation": operation,
-        "idempotency_key": None,
-        "request_fingerprint": fingerprint,
-        "expires_at": None,
-        "description": description[:255],
-        "metadata": {},
-        "actor_id": None,
-        "actor_label": "system",
-    }
-    parameters = {
-        "id": row["id"],
-        "now": now,
-        "user_id": user.pk,
-        "amount": amount,
-        "debit": -amount,
-        "type": row["type"],
-        "reference_type": row["reference_type"],
-        "reference_id": row["reference_id"],
-        "operation": operation,
-        "fingerprint": fingerprint,
-        "description": row["description"],
-    }
-    if daily_allowance:
-        parameters["today"] = timezone.localdate(now)
-    with connection.cursor() as cursor:
-        cursor.execute(_ONE_STATEMENT_SPEND_SQL[daily_allowance], parameters)
-        written = cursor.fetchone()
-    if written is None:
-        return None
-    row["account_id"], row["balance_after"] = written
-    row["balance_before"] = row["balance_after"] + amount
-    fields = CreditTransaction._meta.concrete_fields
-    return CreditTransaction.from_db(connection.alias, None, [row[field.attname] for field in fields])
-
-
 def spend_credits(
     *,
-    user,
+    user: User,
     amount: int,
     reference_type: str,
     reference_id: str,
@@ -374,24 +267,10 @@ def spend_credits(
     idempotency_key: str | None = None,
 ) -> CreditTransaction:
     """Charge credits at once (no job in between): takes only what is available beside holds."""
-    # Whole credits only: the one-statement path hands the amount to SQL as it is.
     if not isinstance(amount, int) or amount <= 0:
         raise CreditError("A spend must be a positive number of credits.")
     fingerprint = _fingerprint(user=str(user.pk), amount=amount, ref=(reference_type, str(reference_id)))
     with _key_taken_meanwhile(idempotency_key, fingerprint), transaction.atomic():
-        # With a key, the replay must be looked up under the lock before anything is written.
-        if idempotency_key is None and connection.vendor == "postgresql":
-            entry = _spend_in_one_statement(
-                user=user,
-                amount=amount,
-                fingerprint=fingerprint,
-                reference_type=reference_type,
-                reference_id=reference_id,
-                operation=operation,
-                description=description,
-            )
-            if entry is not None:
-                return entry
         locked = _lock_account_of(user)
         existing = _replay(idempotency_key, fingerprint)
         if existing is not None:
@@ -414,7 +293,7 @@ def spend_credits(
 
 def hold_credits(
     *,
-    user,
+    user: User,
     amount: int,
     reference_type: str,
     reference_id: str,
@@ -460,13 +339,13 @@ def hold_credits(
         )
 
 
-def _lock_hold(hold_id) -> tuple[CreditAccount, CreditHold]:
+def _lock_hold(hold_id: Any) -> tuple[CreditAccount, CreditHold]:
     account_id = CreditHold.objects.values_list("account_id", flat=True).get(pk=hold_id)
     account = lock_account(account_id)
     return account, CreditHold.objects.select_for_update().get(pk=hold_id)
 
 
-def capture_hold(*, hold_id, amount: int | None = None, description: str = "") -> CreditHold:
+def capture_hold(*, hold_id: Any, amount: int | None = None, description: str = "") -> CreditHold:
     """Charge a hold (all of it, or less; the rest is returned). Does nothing to a resolved hold."""
     with transaction.atomic():
         account, hold = _lock_hold(hold_id)
@@ -498,7 +377,7 @@ def capture_hold(*, hold_id, amount: int | None = None, description: str = "") -
         return hold
 
 
-def release_hold(*, hold_id) -> CreditHold:
+def release_hold(*, hold_id: Any) -> CreditHold:
     """Give a hold's credits back without charging. Does nothing to a resolved hold."""
     with transaction.atomic():
         account, hold = _lock_hold(hold_id)
@@ -523,7 +402,12 @@ def release_expired_holds(*, now: datetime | None = None) -> int:
 
 
 def refund_usage(
-    *, transaction_id, idempotency_key: str, amount: int | None = None, description: str = "", actor=None
+    *,
+    transaction_id: Any,
+    idempotency_key: str,
+    amount: int | None = None,
+    description: str = "",
+    actor: User | None = None,
 ) -> CreditTransaction:
     """Give back credits a usage entry took (all, or part); never more than it took in total."""
     usage = CreditTransaction.objects.get(pk=transaction_id)
@@ -581,14 +465,14 @@ def _replay_take_back(key: str, fingerprint: str) -> TakeBackResult | None:
 
 def take_back_credits(
     *,
-    user,
+    user: User,
     amount: int,
     type: str,
     idempotency_key: str,
     reference_type: str = "",
     reference_id: str = "",
     description: str = "",
-    actor=None,
+    actor: User | None = None,
     record_shortfall: bool = True,
 ) -> TakeBackResult:
     """Debit up to `amount` (payment refunds, expiry), never below zero nor into held credits.
@@ -631,7 +515,7 @@ def _take_back_locked(
     reference_type: str,
     reference_id: str,
     description: str,
-    actor,
+    actor: User | None,
     record_shortfall: bool,
 ) -> TakeBackResult:
     taken = min(amount, locked.available)
@@ -668,7 +552,7 @@ def _take_back_locked(
 
 
 def gift_credits(
-    *, sender, recipient, amount: int, idempotency_key: str, message: str = ""
+    *, sender: User, recipient: User, amount: int, idempotency_key: str, message: str = ""
 ) -> tuple[CreditTransaction, CreditTransaction]:
     """Move credits from one user to another: two entries in one transaction."""
     if amount <= 0:
@@ -713,7 +597,15 @@ def gift_credits(
 
 
 @transaction.atomic
-def admin_adjust_credits(*, actor, user, amount: int, reason: str, idempotency_key: str, request=None):
+def admin_adjust_credits(
+    *,
+    actor: User | None,
+    user: User,
+    amount: int,
+    reason: str,
+    idempotency_key: str,
+    request: HttpRequest | None = None,
+) -> CreditTransaction:
     """Staff add (positive) or remove (negative) credits, with a reason; audited. All or nothing."""
     if not reason.strip():
         raise CreditError("Give a reason for the adjustment.")
@@ -738,6 +630,8 @@ def admin_adjust_credits(*, actor, user, amount: int, reason: str, idempotency_k
         )
         if result.shortfall:
             raise CreditError(f"Only {result.taken} credits were available to remove; nothing more was taken.")
+        if result.transaction is None:
+            raise CreditError("Nothing was available to remove.")
         entry = result.transaction
     else:
         raise CreditError("The adjustment must not be zero.")

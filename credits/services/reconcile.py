@@ -75,4 +75,4 @@ def _payments_without_grants() -> list[Discrepancy]:
 
 
 def account_count() -> int:
-    return CreditAccount.objects.aggregate(n=Count("pk"))["n"]
+    return int(CreditAccount.objects.aggregate(n=Count("pk"))["n"])

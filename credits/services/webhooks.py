@@ -5,10 +5,12 @@ A handler that fails marks the event failed and re-raises, so the endpoint answe
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from credits.constants import EventStatus
@@ -18,36 +20,37 @@ from credits.services import billing
 logger = logging.getLogger(__name__)
 
 
-def _checkout_completed(event: dict) -> None:
+def _checkout_completed(event: dict[str, Any]) -> None:
     billing.fulfil_checkout_session(session_id=event["data"]["object"]["id"])
 
 
-def _invoice_paid(event: dict) -> None:
+def _invoice_paid(event: dict[str, Any]) -> None:
     billing.record_invoice_paid(invoice_id=event["data"]["object"]["id"], event_id=event["id"])
 
 
-def _invoice_failed(event: dict) -> None:
+def _invoice_failed(event: dict[str, Any]) -> None:
     billing.record_invoice_payment_failed(invoice_id=event["data"]["object"]["id"], event_id=event["id"])
 
 
-def _subscription_changed(event: dict) -> None:
+def _subscription_changed(event: dict[str, Any]) -> None:
     billing.sync_subscription(subscription_id=event["data"]["object"]["id"], event_id=event["id"])
 
 
-def _charge_refunded(event: dict) -> None:
+def _charge_refunded(event: dict[str, Any]) -> None:
     charge = event["data"]["object"]
-    billing.record_charge_reversal(charge=charge, key=f"stripe-refund:{charge['id']}")
+    billing.record_refunds(charge_id=charge["id"], payment_intent_id=charge.get("payment_intent"))
 
 
-def _dispute_created(event: dict) -> None:
-    dispute = event["data"]["object"]
-    charge = {"payment_intent": dispute.get("payment_intent"), "amount_refunded": 0}
-    billing.record_charge_reversal(
-        charge=charge, disputed_cents=int(dispute.get("amount") or 0), key=f"stripe-dispute:{dispute['id']}"
-    )
+def _refund_changed(event: dict[str, Any]) -> None:
+    refund = event["data"]["object"]
+    billing.record_refunds(charge_id=refund["charge"], payment_intent_id=refund.get("payment_intent"))
 
 
-HANDLERS: dict[str, Callable[[dict], None]] = {
+def _dispute_changed(event: dict[str, Any]) -> None:
+    billing.record_dispute(dispute_id=event["data"]["object"]["id"])
+
+
+HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "checkout.session.completed": _checkout_completed,
     "checkout.session.async_payment_succeeded": _checkout_completed,
     "checkout.session.expired": _checkout_completed,
@@ -57,11 +60,16 @@ HANDLERS: dict[str, Callable[[dict], None]] = {
     "customer.subscription.updated": _subscription_changed,
     "customer.subscription.deleted": _subscription_changed,
     "charge.refunded": _charge_refunded,
-    "charge.dispute.created": _dispute_created,
+    "charge.refund.updated": _refund_changed,
+    "charge.dispute.created": _dispute_changed,
+    "charge.dispute.updated": _dispute_changed,
+    "charge.dispute.closed": _dispute_changed,
+    "charge.dispute.funds_withdrawn": _dispute_changed,
+    "charge.dispute.funds_reinstated": _dispute_changed,
 }
 
 
-def _store(event: dict) -> StripeEvent:
+def _store(event: dict[str, Any]) -> StripeEvent:
     created = event.get("created")
     try:
         with transaction.atomic():
@@ -77,30 +85,29 @@ def _store(event: dict) -> StripeEvent:
         return StripeEvent.objects.get(event_id=event["id"])
 
 
-def process_event(event: dict) -> StripeEvent:
-    """Store a verified event and process it unless that was done before. Raises when the handler fails."""
+def process_event(event: dict[str, Any]) -> StripeEvent:
+    """Store a verified event and process it unless that was done before. Raises when the handler fails.
+
+    No lock is held while the handler runs: handlers talk to Stripe first and then lock
+    and write in short transactions of their own, keyed by the Stripe object, so two
+    deliveries of one event at the same time do the work once between them. The event is
+    marked processed by a conditional update; only that update counts an attempt, so a
+    replay of a processed event changes nothing.
+    """
     stored = _store(event)
     if stored.status in {EventStatus.PROCESSED, EventStatus.IGNORED}:
         return stored
     handler = HANDLERS.get(event["type"])
     try:
-        with transaction.atomic():
-            # Concurrent deliveries of one event queue here; the second finds it processed.
-            locked = StripeEvent.objects.select_for_update().get(pk=stored.pk)
-            if locked.status in {EventStatus.PROCESSED, EventStatus.IGNORED}:
-                return locked
-            if handler is not None:
-                handler(event)
-            locked.status = EventStatus.PROCESSED if handler is not None else EventStatus.IGNORED
-            locked.attempts += 1
-            locked.error = ""
-            locked.processed_at = timezone.now()
-            locked.save(update_fields=["status", "attempts", "error", "processed_at"])
-            return locked
+        if handler is not None:
+            handler(event)
     except Exception as error:
-        StripeEvent.objects.filter(pk=stored.pk).update(
+        # F(): another delivery may have counted its own attempt since we read the row.
+        StripeEvent.objects.filter(pk=stored.pk).exclude(
+            status__in=[EventStatus.PROCESSED, EventStatus.IGNORED]
+        ).update(
             status=EventStatus.FAILED,
-            attempts=stored.attempts + 1,
+            attempts=F("attempts") + 1,
             error=f"{type(error).__name__}: {getattr(error, 'message', None) or error}"[:2000],
         )
         logger.warning(
@@ -108,9 +115,17 @@ def process_event(event: dict) -> StripeEvent:
             extra={"event_id": event["id"], "event_type": event["type"], "error": type(error).__name__},
         )
         raise
+    StripeEvent.objects.filter(pk=stored.pk).exclude(status__in=[EventStatus.PROCESSED, EventStatus.IGNORED]).update(
+        status=EventStatus.PROCESSED if handler is not None else EventStatus.IGNORED,
+        attempts=F("attempts") + 1,
+        error="",
+        processed_at=timezone.now(),
+    )
+    stored.refresh_from_db()
+    return stored
 
 
-def retry_failed_events(*, event_ids=None, limit: int = 100) -> tuple[int, int]:
+def retry_failed_events(*, event_ids: Iterable[Any] | None = None, limit: int = 100) -> tuple[int, int]:
     """Process stored events that failed, again (staff action; Stripe also redelivers on its own).
 
     Returns (processed, still failing); each failure stays recorded on its event.

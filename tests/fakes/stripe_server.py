@@ -21,6 +21,7 @@ import json
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -90,6 +91,9 @@ class FakeStripe:
         self.idempotent: dict[str, tuple[int, dict]] = {}
         self.fail_next: list[tuple[int, str]] = []
         self.pending_after_response: list[dict] = []
+        # Called with (method, path) as each API request arrives, before it is answered: a test
+        # looks at our database while our code waits for Stripe.
+        self.on_request: Callable[[str, str], None] | None = None
         self._ids = itertools.count(1)
 
     # -- helpers -----------------------------------------------------------
@@ -141,6 +145,8 @@ class FakeStripe:
     # -- API ---------------------------------------------------------------
     def handle(self, method: str, path: str, params: dict) -> dict:
         self.requests.append((method, path, params))
+        if self.on_request is not None:
+            self.on_request(method, path)
         if self.fail_next:
             status, message = self.fail_next.pop(0)
             raise StripeError(status, message, type_="api_error")
@@ -208,6 +214,11 @@ class FakeStripe:
                 return self.get("invoice", route[1])
             if method == "POST" and route == ["refunds"]:
                 return self._refund(params)
+            if method == "GET" and route == ["refunds"]:
+                refunds = [r for r in self.objects.get("refund", {}).values() if r["charge"] == params.get("charge")]
+                return {"object": "list", "data": refunds, "has_more": False, "url": "/v1/refunds"}
+            if method == "GET" and route[:1] == ["disputes"] and len(route) == 2:
+                return self.get("dispute", route[1])
         raise StripeError(404, f"Unrecognized request URL ({method}: {path}).")
 
     def _create_session(self, params: dict) -> dict:
@@ -418,6 +429,7 @@ class FakeStripe:
                 "object": "refund",
                 "amount": amount,
                 "charge": charge["id"],
+                "payment_intent": charge["payment_intent"],
                 "status": "succeeded",
             },
         )
@@ -430,6 +442,38 @@ class FakeStripe:
             self._refund({"payment_intent": payment_intent_id, "amount": amount})
             events = self.pending_after_response
             self.pending_after_response = []
+        if send:
+            self._send(events)
+        return events
+
+    def open_dispute(self, payment_intent_id: str, amount: int | None = None, *, send: bool = True) -> list[dict]:
+        """The card holder disputes the charge with their bank: Stripe opens a dispute."""
+        with self.lock:
+            intent = self.get("payment_intent", payment_intent_id)
+            charge = self.get("charge", intent["latest_charge"])
+            dispute = self.store(
+                "dispute",
+                {
+                    "id": self.new_id("du"),
+                    "object": "dispute",
+                    "amount": charge["amount"] if amount is None else amount,
+                    "charge": charge["id"],
+                    "payment_intent": payment_intent_id,
+                    "currency": charge["currency"],
+                    "status": "needs_response",
+                },
+            )
+            events = [self.emit("charge.dispute.created", dispute)]
+        if send:
+            self._send(events)
+        return events
+
+    def close_dispute(self, dispute_id: str, *, won: bool, send: bool = True) -> list[dict]:
+        """The bank decides: `won` (the money comes back to the merchant) or lost."""
+        with self.lock:
+            dispute = self.get("dispute", dispute_id)
+            dispute["status"] = "won" if won else "lost"
+            events = [self.emit("charge.dispute.closed", dispute)]
         if send:
             self._send(events)
         return events

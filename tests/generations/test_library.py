@@ -37,6 +37,7 @@ from tests.generations.factories import (
     GenerationFactory,
     completed_generation,
 )
+from tests.services import skip_unless_required
 from tests.templates_app.factories import create_template, make_spec
 
 pytestmark = pytest.mark.django_db
@@ -213,7 +214,7 @@ def test_more_like_this_posts_the_variation_kind(auth_client, user, template):
     try:
         url = reverse("generations:variation", args=[completed_generation(user=user, template=template).pk])
     except NoReverseMatch:
-        pytest.skip("generations:variation is not built yet")
+        skip_unless_required("generations:variation is not built yet")
     generation = Generation.objects.get()
     page = auth_client.get(reverse("generations:detail", args=[generation.pk])).content.decode()
     assert f'action="{url}"' in page
