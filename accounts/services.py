@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.constants import DEFAULT_NOTIFICATIONS, PALETTE_KEYS
 from accounts.models import ApiKey, AuditEvent, BrandProfile, BusinessProfile, User, UserPreference
 from craftplatform import user_data
+from craftplatform.client_address import client_address
 from craftplatform.errors import DomainError
 from craftplatform.images import CleanImage
 
@@ -18,15 +19,6 @@ logger = logging.getLogger(__name__)
 
 class AccountError(DomainError):
     pass
-
-
-def _client_ip(request) -> str | None:
-    if request is None:
-        return None
-    # REMOTE_ADDR is the proxy's address behind one; the proxy is trusted to set X-Forwarded-For.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    ip = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
-    return ip or None
 
 
 def record_audit_event(
@@ -49,7 +41,7 @@ def record_audit_event(
         target_id=target_id,
         target_repr=target_repr,
         details=details or {},
-        ip_address=_client_ip(request),
+        ip_address=client_address(request),
         user_agent=(request.META.get("HTTP_USER_AGENT", "")[:500] if request is not None else ""),
     )
 

@@ -428,3 +428,11 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
+
+# ---------------------------------------------------------------------------
+# Security hardening (issue 11): API throttle, upload quotas, private media, CSP
+# ---------------------------------------------------------------------------
+# The API throttle counts with one atomic increment (craftplatform/throttling.py) and answers
+# RateLimit-* headers on every API answer (Retry-After on 429).
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["craftplatform.throttling.AtomicRateThrottle"]
+MIDDLEWARE.append("craftplatform.middleware.RateLimitHeadersMiddleware")
