@@ -48,7 +48,8 @@ def test_jpeg_comment_xmp_and_iptc_are_removed_and_the_colour_profile_kept():
     assert 0xFE not in markers  # COM
     assert 0xE1 not in markers  # APP1: EXIF, XMP
     assert 0xED not in markers  # APP13: IPTC
-    assert b"secret comment" not in data and b"GPSLatitude" not in data and b"Someone" not in data
+    for leaked in (b"secret comment", b"GPSLatitude", b"Someone"):
+        assert leaked not in data
     assert any(marker == 0xE2 and payload.startswith(b"ICC_PROFILE") for marker, payload in segments)
     assert set(markers) <= {0xE0, 0xE2, 0xDB, 0xC0, 0xC2, 0xC4, 0xDD}  # JFIF, ICC and the image's own tables
     assert Image.open(io.BytesIO(data)).info.get("icc_profile")
