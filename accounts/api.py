@@ -3,6 +3,7 @@
 import re
 import zoneinfo
 
+from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -213,4 +214,6 @@ class BusinessProfileView(APIView):
 class ExportView(APIView):
     @extend_schema(request=None, responses={200: dict})
     def post(self, request):
-        return Response(services.record_data_export(user=request.user, request=request))
+        response = Response(services.record_data_export(user=request.user, request=request))
+        add_never_cache_headers(response)
+        return response

@@ -7,6 +7,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import brand_fonts, selectors, services
@@ -152,6 +153,7 @@ def export_data(request):
     filename = f"craftads-export-{timezone.now():%Y-%m-%d}.json"
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    add_never_cache_headers(response)  # Cache-Control: no-store: a shared cache must never keep it
     return response
 
 
