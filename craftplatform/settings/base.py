@@ -436,3 +436,9 @@ STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
 # RateLimit-* headers on every API answer (Retry-After on 429).
 REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["craftplatform.throttling.AtomicRateThrottle"]
 MIDDLEWARE.append("craftplatform.middleware.RateLimitHeadersMiddleware")
+# Private files on local disk (craftplatform/media.py): /media/ answers only the file's owner. Behind a
+# proxy that sends the bytes (MEDIA_SERVED_BY_PROXY), the web process answers X-Accel-Redirect to
+# MEDIA_PROXY_INTERNAL_PREFIX (nginx `internal` location), or X-Sendfile with MEDIA_PROXY_HEADER=X-Sendfile.
+MEDIA_SERVED_BY_PROXY = env.bool("MEDIA_SERVED_BY_PROXY", default=False)
+MEDIA_PROXY_HEADER = env("MEDIA_PROXY_HEADER", default="X-Accel-Redirect")
+MEDIA_PROXY_INTERNAL_PREFIX = env("MEDIA_PROXY_INTERNAL_PREFIX", default="/protected-media/")
