@@ -20,13 +20,6 @@ from craftplatform.client_address import client_key
 
 # The request attribute the headers middleware reads (set on Django's HttpRequest under DRF's).
 RESULT_ATTRIBUTE = "_craftads_ratelimit"
-_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_rate(rate: str) -> tuple[int, int]:
-    """'600/hour' → (600, 3600); '10/m' → (10, 60)."""
-    count, period = rate.split("/")
-    return int(count), _PERIODS[period.strip()[0]]
 
 
 class AtomicRateThrottle(BaseThrottle):
@@ -36,7 +29,7 @@ class AtomicRateThrottle(BaseThrottle):
         rate = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).get(self.scope)
         if not rate:
             return True
-        limit, window = parse_rate(rate)
+        limit, window = ratelimit.parse_rate(rate)
         user = getattr(request, "user", None)
         ident = f"user:{user.pk}" if user is not None and user.is_authenticated else f"ip:{client_key(request)}"
         self.result = ratelimit.hit(f"api:{self.scope}", ident, limit=limit, window=window)

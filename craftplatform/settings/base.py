@@ -442,3 +442,8 @@ MIDDLEWARE.append("craftplatform.middleware.RateLimitHeadersMiddleware")
 MEDIA_SERVED_BY_PROXY = env.bool("MEDIA_SERVED_BY_PROXY", default=False)
 MEDIA_PROXY_HEADER = env("MEDIA_PROXY_HEADER", default="X-Accel-Redirect")
 MEDIA_PROXY_INTERNAL_PREFIX = env("MEDIA_PROXY_INTERNAL_PREFIX", default="/protected-media/")
+# Uploads (craftplatform/uploads.py, credits/services/storage.py): files per user per period on every
+# upload entry point, and storage per user by plan (a plan's own storage_quota_mb wins). 0: no limit.
+UPLOAD_RATE_LIMIT = env("UPLOAD_RATE_LIMIT", default="100/hour")
+STORAGE_QUOTA_FREE_MB = env.int("STORAGE_QUOTA_FREE_MB", default=500)
+STORAGE_QUOTA_PAID_MB = env.int("STORAGE_QUOTA_PAID_MB", default=5 * 1024)

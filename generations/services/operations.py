@@ -34,11 +34,13 @@ from craftplatform.images import ImageRejected, clean_uploaded_image
 from credits import services as credit_services
 from credits.constants import HoldStatus
 from generations import imageops, providers
+from generations.errors import UploadRejected
 from generations.models import Asset, AssetKind, AssetStatus, ImageOperation, OperationStatus, OperationType
 from generations.naming import readable_file_name
 from generations.selectors import get_asset_for_user
 from generations.services import assets as asset_services
 from generations.services import providers as provider_services
+from generations.services import quota
 from generations.tasks import operations as operation_tasks
 
 logger = logging.getLogger(__name__)
@@ -54,20 +56,6 @@ OPERATION_LABELS = {
     OperationType.REMOVE_BACKGROUND: "no-background",
     OperationType.VECTORIZE: "vector",
 }
-
-
-class UploadRejected(DomainError):
-    """One or more uploaded files are not acceptable; `problems` lists (file name, reason)."""
-
-    default_message = "The file could not be uploaded."
-
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
-        self.problems = list(problems)
-        if len(self.problems) == 1:
-            message = self.problems[0][1]
-        else:
-            message = " ".join(f"{name}: {reason}" for name, reason in self.problems)
-        super().__init__(message or self.default_message, code="upload_rejected")
 
 
 class ImageOperationRefused(DomainError):
@@ -131,6 +119,7 @@ def upload_images(*, user, uploads, files: asset_services.StoredFiles | None = N
         raise UploadRejected([("", "Choose at least one image to upload.")])
     if len(uploads) > MAX_FILES_PER_UPLOAD:
         raise UploadRejected([("", f"Upload at most {MAX_FILES_PER_UPLOAD} images at a time.")])
+    quota.check_rate(user=user, files=len(uploads))  # before any file is read (issue 11)
     cleaned: list[_CleanUpload] = []
     problems: list[tuple[str, str]] = []
     for upload in uploads:
@@ -140,6 +129,7 @@ def upload_images(*, user, uploads, files: asset_services.StoredFiles | None = N
             problems.append((_display_name(upload), str(exc)))
     if problems:
         raise UploadRejected(problems)
+    quota.check_room(user=user, sizes=[len(clean.content) for clean in cleaned])  # nothing stored when full
 
     if files is not None:
         return _store_cleaned(user=user, cleaned=cleaned, files=files)
