@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from accounts import brand_fonts, selectors, services
 from accounts.constants import BRAND_FONTS, NOTIFICATION_LABELS, PALETTE_KEYS, ContentFilterLevel, Theme, VoiceTone
 from accounts.models import BusinessProfile
+from craftplatform import uploads
 from craftplatform.images import ImageRejected, clean_uploaded_image
 
 HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -184,6 +185,10 @@ class BrandLogoView(APIView):
     def put(self, request):
         serializer = LogoUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        try:
+            uploads.check_upload_rate(user=request.user, files=1)
+        except uploads.UploadRateLimited as exc:
+            return Response({"logo": [exc.message]}, status=429, headers={"Retry-After": str(exc.retry_after)})
         try:
             logo = clean_uploaded_image(serializer.validated_data["logo"])
         except ImageRejected as exc:

@@ -19,6 +19,19 @@ from accounts.forms import (
     PreferencesForm,
     ProfileForm,
 )
+from craftplatform import uploads
+
+
+def _uploads_refused(request) -> bool:
+    """The upload rate limit (issue 11) for the avatar and logo forms: a refusal is said and nothing stored."""
+    if request.method != "POST" or not request.FILES:
+        return False
+    try:
+        uploads.check_upload_rate(user=request.user, files=len(request.FILES))
+    except uploads.UploadRateLimited as exc:
+        messages.error(request, exc.message)
+        return True
+    return False
 
 
 @login_required
@@ -30,6 +43,8 @@ def dashboard(request):
 @require_http_methods(["GET", "POST"])
 def profile(request):
     user = request.user
+    if _uploads_refused(request):
+        return redirect("accounts:profile")
     form = ProfileForm(
         request.POST or None,
         request.FILES or None,
@@ -72,6 +87,8 @@ def preferences(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def brand_kit(request):
+    if _uploads_refused(request):
+        return redirect("accounts:brand")
     brand = selectors.get_brand_profile(user=request.user)
     form = BrandKitForm(
         request.POST or None,

@@ -38,10 +38,21 @@ def check_upload_rate(*, user, files: int = 1) -> None:
     if not result.allowed:
         minutes = max(1, round(result.retry_after / 60))
         raise UploadRateLimited(
-            f"You uploaded {limit} files in a short time, the most allowed. "
-            f"Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+            f"You reached the upload limit of {_count(limit, 'file')} per {_period(window)}. "
+            f"Try again in {_count(minutes, 'minute')}; nothing was stored.",
             retry_after=result.retry_after,
         )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' if number != 1 else ''}"
+
+
+def _period(seconds: int) -> str:
+    for size, noun in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds % size == 0:
+            return noun if seconds == size else _count(seconds // size, noun)
+    return _count(seconds, "second")
 
 
 def register_usage(name: str, source: Callable[[Any], int]) -> None:

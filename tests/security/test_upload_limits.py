@@ -103,7 +103,7 @@ def test_uploads_past_the_rate_limit_are_refused_on_the_page_and_the_api(auth_cl
     small = [png_upload(f"p{n}.png", noisy_png(16)) for n in range(3)]
     assert auth_client.post(reverse("generations:images"), {"images": small}).status_code == 302
     response = auth_client.post(reverse("generations:images"), {"images": [png_upload("late.png", noisy_png(16))]})
-    assert "You uploaded 3 files in a short time" in response.content.decode()
+    assert "You reached the upload limit of 3 files per hour" in response.content.decode()
     assert Asset.objects.filter(user=user).count() == 3
 
     api = APIClient()
@@ -112,3 +112,25 @@ def test_uploads_past_the_rate_limit_are_refused_on_the_page_and_the_api(auth_cl
     assert response.status_code == 429
     assert 1 <= int(response["Retry-After"]) <= 3600
     assert Asset.objects.filter(user=user).count() == 3
+
+
+def test_logo_and_avatar_uploads_count_against_the_same_rate(auth_client, user, settings):
+    settings.UPLOAD_RATE_LIMIT = "1/hour"
+    api = APIClient()
+    api.force_authenticate(user)
+    assert (
+        api.put(
+            "/api/v1/me/brand-kit/logo/", {"logo": png_upload("logo.png", noisy_png(16))}, format="multipart"
+        ).status_code
+        == 200
+    )
+    response = api.put(
+        "/api/v1/me/brand-kit/logo/", {"logo": png_upload("logo.png", noisy_png(16))}, format="multipart"
+    )
+    assert response.status_code == 429
+    response = auth_client.post(
+        reverse("accounts:profile"), {"first_name": "A", "avatar": png_upload("me.png", noisy_png(16))}, follow=True
+    )
+    assert "You reached the upload limit of 1 file per hour" in response.content.decode()
+    user.refresh_from_db()
+    assert not user.avatar
