@@ -75,7 +75,7 @@ def check_room(*, user, incoming: int) -> StorageUsage:
     if current.limited and current.used + incoming > current.quota:
         needed = uploads.human_bytes(incoming)
         raise StorageFull(
-            f"Your storage is full: you use {current.label} and this upload needs {needed} more. "
+            f"Not enough storage for this upload: you use {current.label} and it needs {needed} more. "
             "Delete files from your library or move to a larger plan; nothing was stored.",
             code="storage_full",
         )

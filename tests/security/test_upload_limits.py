@@ -63,7 +63,7 @@ def test_the_page_refuses_an_upload_that_does_not_fit_and_stores_nothing(auth_cl
     response = auth_client.post(reverse("generations:images"), {"images": [png_upload("second.png")]})
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Your storage is full" in page
+    assert "Not enough storage for this upload" in page
     assert "nothing was stored" in page
     assert Asset.objects.filter(user=user).count() == 1
     assert stored(one_mb.MEDIA_ROOT) == files_before
@@ -75,7 +75,7 @@ def test_the_api_refuses_an_upload_that_does_not_fit(user, one_mb):
     assert api.post("/api/v1/images/", {"file": [png_upload()]}, format="multipart").status_code == 201
     response = api.post("/api/v1/images/", {"file": [png_upload()]}, format="multipart")
     assert response.status_code == 400
-    assert "Your storage is full" in response.json()["file"][0]
+    assert "Not enough storage for this upload" in response.json()["file"][0]
     assert Asset.objects.filter(user=user).count() == 1
 
 
@@ -83,7 +83,7 @@ def test_a_brand_font_is_refused_when_storage_is_full(auth_client, user, one_mb)
     auth_client.post(reverse("generations:images"), {"images": [png_upload(data=noisy_png(590))]})
     assert storage.usage(user=user).free < 10_000  # a few KB left: less than the font
     response = auth_client.post(reverse("templates_app:brand_fonts"), {"file": font_upload()})
-    assert "Your storage is full" in response.content.decode()
+    assert "Not enough storage for this upload" in response.content.decode()
     assert not BrandFont.objects.filter(user=user).exists()
 
 
