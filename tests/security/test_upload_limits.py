@@ -134,3 +134,14 @@ def test_logo_and_avatar_uploads_count_against_the_same_rate(auth_client, user, 
     assert "You reached the upload limit of 1 file per hour" in response.content.decode()
     user.refresh_from_db()
     assert not user.avatar
+
+
+def test_the_api_says_how_much_is_stored(user, settings):
+    settings.STORAGE_QUOTA_FREE_MB = 5 * 1024
+    api = APIClient()
+    api.force_authenticate(user)
+    api.post("/api/v1/images/", {"file": [png_upload()]}, format="multipart")
+    body = api.get("/api/v1/storage/").json()
+    assert body["used_bytes"] == storage.usage(user=user).used > 400_000
+    assert body["quota_bytes"] == 5 * 1024**3
+    assert body["label"].endswith(" of 5 GB")
