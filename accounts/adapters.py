@@ -9,9 +9,15 @@ from django.db import transaction
 from accounts import services, tasks
 from accounts.constants import AuthProvider
 from accounts.models import UserPreference
+from craftplatform.client_address import client_key
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_client_ip(self, request):
+        # allauth's rate limits (sign-in, sign-up, resets) count per client behind TRUSTED_PROXY_COUNT
+        # proxies, and an unreadable X-Forwarded-For shares one bucket instead of answering 500.
+        return client_key(request)
+
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=False)
         user.auth_provider = AuthProvider.EMAIL

@@ -3,6 +3,7 @@
 import re
 import zoneinfo
 
+from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -12,6 +13,7 @@ from rest_framework.views import APIView
 from accounts import brand_fonts, selectors, services
 from accounts.constants import BRAND_FONTS, NOTIFICATION_LABELS, PALETTE_KEYS, ContentFilterLevel, Theme, VoiceTone
 from accounts.models import BusinessProfile
+from craftplatform import uploads
 from craftplatform.images import ImageRejected, clean_uploaded_image
 
 HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -184,6 +186,10 @@ class BrandLogoView(APIView):
         serializer = LogoUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
+            uploads.check_upload_rate(user=request.user, files=1)
+        except uploads.UploadRateLimited as exc:
+            return Response({"logo": [exc.message]}, status=429, headers={"Retry-After": str(exc.retry_after)})
+        try:
             logo = clean_uploaded_image(serializer.validated_data["logo"])
         except ImageRejected as exc:
             return Response({"logo": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
@@ -213,4 +219,6 @@ class BusinessProfileView(APIView):
 class ExportView(APIView):
     @extend_schema(request=None, responses={200: dict})
     def post(self, request):
-        return Response(services.record_data_export(user=request.user, request=request))
+        response = Response(services.record_data_export(user=request.user, request=request))
+        add_never_cache_headers(response)
+        return response

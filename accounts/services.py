@@ -5,11 +5,13 @@ from typing import Any
 
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.constants import DEFAULT_NOTIFICATIONS, PALETTE_KEYS
 from accounts.models import ApiKey, AuditEvent, BrandProfile, BusinessProfile, User, UserPreference
 from craftplatform import user_data
+from craftplatform.client_address import client_address
 from craftplatform.errors import DomainError
 from craftplatform.images import CleanImage
 
@@ -18,15 +20,6 @@ logger = logging.getLogger(__name__)
 
 class AccountError(DomainError):
     pass
-
-
-def _client_ip(request) -> str | None:
-    if request is None:
-        return None
-    # REMOTE_ADDR is the proxy's address behind one; the proxy is trusted to set X-Forwarded-For.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    ip = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
-    return ip or None
 
 
 def record_audit_event(
@@ -49,7 +42,7 @@ def record_audit_event(
         target_id=target_id,
         target_repr=target_repr,
         details=details or {},
-        ip_address=_client_ip(request),
+        ip_address=client_address(request),
         user_agent=(request.META.get("HTTP_USER_AGENT", "")[:500] if request is not None else ""),
     )
 
@@ -180,15 +173,53 @@ def delete_account(*, user: User, request=None) -> None:
     """Remove the user and everything they own; their files go once the deletion is committed."""
     locked = User.objects.select_for_update().get(pk=user.pk)
     file_names = user_data.user_file_names(locked)
+    anonymise_audit_trail(user=locked)
+    # Kept, without the deleted person's address or browser.
     record_audit_event(
         actor=None,
         action="account.deleted",
         details={"user_id": str(locked.pk), "files_removed": len(file_names)},
-        request=request,
     )
     locked.delete()
     _delete_files_on_commit(file_names)
     logger.info("Account deleted", extra={"user_id": str(user.pk), "files": len(file_names)})
+
+
+DELETED_USER_LABEL = "deleted user"
+
+
+def _scrub(value: Any, email: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(email, DELETED_USER_LABEL) if email else value
+    if isinstance(value, dict):
+        return {key: _scrub(item, email) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrub(item, email) for item in value]
+    return value
+
+
+def anonymise_audit_trail(*, user: User) -> int:
+    """At account deletion the events stay (what happened, when, to which id), the person goes.
+
+    Events the user did lose their address and browser; every event by or about them loses their
+    email (in the target's label and the details). Staff's own addresses on their actions are kept.
+    """
+    email = user.email
+    events = AuditEvent.objects.filter(Q(actor=user) | Q(target_type=User._meta.label_lower, target_id=str(user.pk)))
+    changed = []
+    for event in events.only("pk", "actor_id", "target_type", "target_id", "target_repr", "details"):
+        if event.actor_id == user.pk:
+            event.ip_address = None
+            event.user_agent = ""
+        if event.target_type == User._meta.label_lower and event.target_id == str(user.pk):
+            event.target_repr = DELETED_USER_LABEL
+        event.target_repr = _scrub(event.target_repr, email)
+        event.details = _scrub(event.details, email)
+        changed.append(event)
+    fields = ["target_repr", "details"]
+    AuditEvent.objects.bulk_update(changed, fields, batch_size=500)
+    AuditEvent.objects.filter(actor=user).update(ip_address=None, user_agent="")
+    return len(changed)
 
 
 def create_api_key(*, user: User, name: str, request=None) -> tuple[ApiKey, str]:
@@ -210,6 +241,25 @@ def revoke_api_key(*, key: ApiKey, actor: User, request=None) -> ApiKey:
     if updated:
         record_audit_event(actor=actor, action="api_key.revoked", target=key, request=request)
     return key
+
+
+def revoke_api_keys_after_password_change(*, user: User, request=None) -> int:
+    """A new password is often the answer to a leak: keys made under the old one stop working too.
+
+    We revoke rather than ask: a key that keeps working after the owner locked the door defeats the
+    point, and a new key is one click away. The page that changed the password says so.
+    """
+    keys = list(ApiKey.objects.filter(user=user, revoked_at__isnull=True))
+    if not keys:
+        return 0
+    revoked = ApiKey.objects.filter(pk__in=[key.pk for key in keys], revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    for key in keys:
+        record_audit_event(
+            actor=user, action="api_key.revoked", target=key, details={"reason": "password_changed"}, request=request
+        )
+    return revoked
 
 
 # Fields whose change alters what a user may do: every change by staff is audited.

@@ -7,6 +7,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import brand_fonts, selectors, services
@@ -18,6 +19,19 @@ from accounts.forms import (
     PreferencesForm,
     ProfileForm,
 )
+from craftplatform import uploads
+
+
+def _uploads_refused(request) -> bool:
+    """The upload rate limit (issue 11) for the avatar and logo forms: a refusal is said and nothing stored."""
+    if request.method != "POST" or not request.FILES:
+        return False
+    try:
+        uploads.check_upload_rate(user=request.user, files=len(request.FILES))
+    except uploads.UploadRateLimited as exc:
+        messages.error(request, exc.message)
+        return True
+    return False
 
 
 @login_required
@@ -29,6 +43,8 @@ def dashboard(request):
 @require_http_methods(["GET", "POST"])
 def profile(request):
     user = request.user
+    if _uploads_refused(request):
+        return redirect("accounts:profile")
     form = ProfileForm(
         request.POST or None,
         request.FILES or None,
@@ -71,6 +87,8 @@ def preferences(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def brand_kit(request):
+    if _uploads_refused(request):
+        return redirect("accounts:brand")
     brand = selectors.get_brand_profile(user=request.user)
     form = BrandKitForm(
         request.POST or None,
@@ -152,6 +170,7 @@ def export_data(request):
     filename = f"craftads-export-{timezone.now():%Y-%m-%d}.json"
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    add_never_cache_headers(response)  # Cache-Control: no-store: a shared cache must never keep it
     return response
 
 

@@ -48,3 +48,11 @@ def client_address(request: HttpRequest | None) -> str | None:
         # Fewer entries than proxies: the request did not come through all of them (a direct hit
         # on an inner proxy or the web process); the nearest address we can vouch for is the peer.
     return parse_address(request.META.get("REMOTE_ADDR"))
+
+
+def client_key(request: HttpRequest | None) -> str:
+    """An identity for per-client limits: the client's address, or "unknown" when none could be read.
+
+    Requests whose address cannot be read share one bucket rather than escaping every limit.
+    """
+    return client_address(request) or "unknown"

@@ -14,6 +14,7 @@ RateLimit-* headers, event ingest per address. Identify the client with
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import dataclass
 
@@ -31,6 +32,18 @@ class RateLimitResult:
     @property
     def retry_after(self) -> int:
         return 0 if self.allowed else max(1, self.reset_after)
+
+
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """A rate as settings write it → (limit, window seconds): '600/hour' → (600, 3600), '20/10m' → (20, 600)."""
+    count, period = rate.split("/")
+    match = re.fullmatch(r"(\d*)\s*([smhd])[a-z]*", period.strip().lower())
+    if match is None:
+        raise ValueError(f"Not a rate: {rate!r} (write it as 100/hour, 20/10m, 5/s).")
+    return int(count), int(match.group(1) or 1) * _PERIODS[match.group(2)]
 
 
 def _key(scope: str, ident: str, window: int, started: int) -> str:

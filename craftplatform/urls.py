@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from craftplatform import views
+from craftplatform import media, views
 from templates_app import urls as template_urls
 
 admin.site.site_header = "CraftAds administration"
@@ -33,7 +33,11 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
 ]
 
-if settings.SERVE_MEDIA and settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
+# Security (issue 11): local files go through an ownership check, whether this process sends the
+# bytes (SERVE_MEDIA) or the proxy does (MEDIA_SERVED_BY_PROXY, X-Accel-Redirect). craftplatform/media.py.
+if (settings.SERVE_MEDIA or settings.MEDIA_SERVED_BY_PROXY) and settings.STORAGES["default"]["BACKEND"].endswith(
+    "FileSystemStorage"
+):
     urlpatterns.append(
-        re_path(r"^media/(?P<path>.+)$", views.media, name="media"),
+        re_path(r"^media/(?P<path>.+)$", media.serve_media, name="media"),
     )

@@ -1,9 +1,7 @@
-from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from django.views.static import serve
 
 from craftplatform.health import run_checks
 
@@ -28,9 +26,3 @@ def healthz(request):
 def unbuilt_area(request, *, title: str, summary: str):
     """An area of the product that is not available yet, said plainly."""
     return render(request, "unbuilt_area.html", {"title": title, "summary": summary})
-
-
-@require_GET
-def media(request, path: str):
-    """Local uploads, when this process serves them (SERVE_MEDIA): read MEDIA_ROOT at request time."""
-    return serve(request, path, document_root=settings.MEDIA_ROOT)

@@ -1,11 +1,11 @@
 import uuid
 
 from django.contrib import admin, messages
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 
 from accounts import services as account_services
-from craftplatform.admin import ReadOnlyAdmin
+from craftplatform.admin import ReadOnlyAdmin, permission_view
 from credits import services, stripe_client
 from credits.constants import PaymentStatus
 from credits.errors import CreditError
@@ -70,12 +70,12 @@ class CreditAccountAdmin(ReadOnlyAdmin):
         return [
             path(
                 "<uuid:account_id>/adjust/",
-                self.admin_site.admin_view(self.adjust_view),
+                permission_view(self, self.adjust_view, "credits.change_creditaccount"),
                 name="credits_creditaccount_adjust",
             ),
             path(
                 "reconciliation/",
-                self.admin_site.admin_view(self.reconciliation_view),
+                permission_view(self, self.reconciliation_view, "credits.view_creditaccount"),
                 name="credits_creditaccount_reconciliation",
             ),
             *super().get_urls(),
@@ -93,10 +93,7 @@ class CreditAccountAdmin(ReadOnlyAdmin):
         return render(request, "admin/credits/creditaccount/reconciliation.html", context)
 
     def adjust_view(self, request, account_id):
-        if not request.user.has_perm("credits.change_creditaccount"):
-            messages.error(request, "You may not adjust credits.")
-            return redirect("admin:credits_creditaccount_changelist")
-        account = CreditAccount.objects.select_related("user").get(pk=account_id)
+        account = get_object_or_404(CreditAccount.objects.select_related("user"), pk=account_id)
         form = AdjustCreditsForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             if account.user is None:
@@ -328,7 +325,7 @@ class PaymentAdmin(ReadOnlyAdmin):
         return [
             path(
                 "<uuid:payment_id>/refund/",
-                self.admin_site.admin_view(self.refund_view),
+                permission_view(self, self.refund_view, "credits.change_payment"),
                 name="credits_payment_refund",
             ),
             *super().get_urls(),
@@ -336,10 +333,7 @@ class PaymentAdmin(ReadOnlyAdmin):
 
     def refund_view(self, request, payment_id):
         """Refund at Stripe (audited); the credits come back through the charge.refunded webhook."""
-        if not request.user.has_perm("credits.change_payment"):
-            messages.error(request, "You may not refund payments.")
-            return redirect("admin:credits_payment_changelist")
-        payment = Payment.objects.select_related("user").get(pk=payment_id)
+        payment = get_object_or_404(Payment.objects.select_related("user"), pk=payment_id)
         form = RefundPaymentForm(request.POST or None, payment=payment)
         if request.method == "POST" and form.is_valid():
             try:

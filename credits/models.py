@@ -246,6 +246,12 @@ class SubscriptionPlan(MutableModel):
         null=True, blank=True, help_text="Most credits carried into the next period (rollover plans)."
     )
     has_watermark = models.BooleanField(default=False)
+    storage_quota_mb = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Storage for uploads and results, in MB (0: no limit). Blank: STORAGE_QUOTA_FREE_MB on the "
+        "free tier, STORAGE_QUOTA_PAID_MB on paid ones.",
+    )
     features = models.JSONField(default=list, blank=True, help_text="Lines shown on the plans page.")
     is_active = models.BooleanField(default=True)
     is_featured = models.BooleanField(default=False)

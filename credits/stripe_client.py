@@ -6,6 +6,7 @@ Objects come back as plain dicts (`to_dict`), so the rest of the code does not
 depend on the SDK's classes.
 """
 
+import json
 import logging
 from typing import Any
 
@@ -141,6 +142,9 @@ def construct_event(*, payload: bytes, signature: str) -> dict:
     """Verify a webhook's signature over its raw body; raises SignatureVerificationError or ValueError."""
     if not webhooks_configured():
         raise SignatureVerificationError("No webhook secret is configured.", signature)
+    # An event is a JSON object; anything else (an array, a number) is refused before the SDK sees it.
+    if not isinstance(json.loads(payload), dict):
+        raise ValueError("The webhook body is not a JSON object.")
     event = stripe.Webhook.construct_event(
         payload, signature, settings.STRIPE_WEBHOOK_SECRET, tolerance=settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS
     )

@@ -28,3 +28,17 @@ class RequestKeyConflict(GenerationError):
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message or self.default_message, code="idempotency_conflict")
+
+
+class UploadRejected(DomainError):
+    """One or more uploaded files are not acceptable; `problems` lists (file name, reason)."""
+
+    default_message = "The file could not be uploaded."
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = list(problems)
+        if len(self.problems) == 1:
+            message = self.problems[0][1]
+        else:
+            message = " ".join(f"{name}: {reason}" for name, reason in self.problems)
+        super().__init__(message or self.default_message, code="upload_rejected")

@@ -5,9 +5,10 @@ every stored file name (files and thumbnails) so deleting the account removes th
 Left out: credit holds and what a provider cost us (internal), request keys (idempotency tokens).
 """
 
-from craftplatform import user_data
+from craftplatform import uploads, user_data
 from generations.models import Asset, Collection, CollectionItem, Generation
 from generations.services.assets import asset_file_names
+from generations.services.quota import library_bytes
 
 
 def _iso(value):
@@ -98,3 +99,4 @@ def generation_files(user) -> list[str]:
 
 
 user_data.register("generations", export=export_generations, files=generation_files)
+uploads.register_usage("generations", library_bytes)  # storage quota (issue 11)

@@ -21,7 +21,7 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from accounts import services as account_services
-from craftplatform.admin import ReadOnlyAdmin
+from craftplatform.admin import ReadOnlyAdmin, permission_view
 from templates_app import services
 from templates_app.errors import TemplateSpecError
 from templates_app.forms import AdTemplateAdminForm, MetricsImportForm
@@ -219,7 +219,11 @@ class AdTemplateAdmin(admin.ModelAdmin):
         return [
             path(
                 "preview/",
-                self.admin_site.admin_view(require_POST(self.preview_view)),
+                permission_view(
+                    self,
+                    require_POST(self.preview_view),
+                    ("templates_app.change_adtemplate", "templates_app.add_adtemplate"),
+                ),
                 name="templates_app_adtemplate_preview",
             ),
             *super().get_urls(),
@@ -349,7 +353,7 @@ class AdMetricAdmin(ReadOnlyAdmin):
         return [
             path(
                 "import/",
-                self.admin_site.admin_view(self.import_view),
+                permission_view(self, self.import_view, "templates_app.add_admetric"),
                 name="templates_app_admetric_import",
             ),
             *super().get_urls(),
@@ -360,9 +364,6 @@ class AdMetricAdmin(ReadOnlyAdmin):
         return super().changelist_view(request, extra_context)
 
     def import_view(self, request):
-        if not request.user.has_perm("templates_app.add_admetric"):
-            messages.error(request, "You may not import metrics.")
-            return redirect("admin:templates_app_admetric_changelist")
         form = MetricsImportForm(request.POST or None, request.FILES or None)
         row_errors: list[tuple[int, str]] = []
         status = 200

@@ -1,7 +1,9 @@
 """The user's favourite templates and uploaded brand fonts in "download my data"; the fonts'
 files are removed when the account is deleted."""
 
-from craftplatform import user_data
+from django.db.models import Sum
+
+from craftplatform import uploads, user_data
 from templates_app.models import BrandFont, FavoriteTemplate
 
 
@@ -38,3 +40,10 @@ def brand_font_files(user) -> list[str]:
 
 user_data.register("favourite_templates", export=export_favourites)
 user_data.register("brand_fonts", export=export_brand_fonts, files=brand_font_files)
+
+
+def brand_font_bytes(user) -> int:
+    return int(BrandFont.objects.filter(user=user).aggregate(total=Sum("size"))["total"] or 0)
+
+
+uploads.register_usage("brand_fonts", brand_font_bytes)  # storage quota (issue 11)

@@ -12,6 +12,7 @@ import hashlib
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -441,3 +442,55 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
+
+# ---------------------------------------------------------------------------
+# Security hardening (issue 11): API throttle, upload quotas, private media, CSP
+# ---------------------------------------------------------------------------
+# The API throttle counts with one atomic increment (craftplatform/throttling.py) and answers
+# RateLimit-* headers on every API answer (Retry-After on 429).
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["craftplatform.throttling.AtomicRateThrottle"]
+MIDDLEWARE.append("craftplatform.middleware.RateLimitHeadersMiddleware")
+# Private files on local disk (craftplatform/media.py): /media/ answers only the file's owner. Behind a
+# proxy that sends the bytes (MEDIA_SERVED_BY_PROXY), the web process answers X-Accel-Redirect to
+# MEDIA_PROXY_INTERNAL_PREFIX (nginx `internal` location), or X-Sendfile with MEDIA_PROXY_HEADER=X-Sendfile.
+MEDIA_SERVED_BY_PROXY = env.bool("MEDIA_SERVED_BY_PROXY", default=False)
+MEDIA_PROXY_HEADER = env("MEDIA_PROXY_HEADER", default="X-Accel-Redirect")
+MEDIA_PROXY_INTERNAL_PREFIX = env("MEDIA_PROXY_INTERNAL_PREFIX", default="/protected-media/")
+# Uploads (craftplatform/uploads.py, credits/services/storage.py): files per user per period on every
+# upload entry point, and storage per user by plan (a plan's own storage_quota_mb wins). 0: no limit.
+UPLOAD_RATE_LIMIT = env("UPLOAD_RATE_LIMIT", default="100/hour")
+STORAGE_QUOTA_FREE_MB = env.int("STORAGE_QUOTA_FREE_MB", default=500)
+STORAGE_QUOTA_PAID_MB = env.int("STORAGE_QUOTA_PAID_MB", default=5 * 1024)
+# Content-Security-Policy on every HTML answer (django-csp). Scripts only from this site or with the
+# request's nonce (the few inline ones); styles allow inline attributes (templates set widths and
+# swatch colours in style=""); no plugins, no framing, no <base> tricks. form-action is left open:
+# Chrome applies it to the redirects after a POST, and checkout (Stripe) and Google sign-in are such
+# redirects. Images may come from S3 (signed URLs) when it stores the files. The API's Swagger page
+# (drf-spectacular, assets from its CDN) is left out.
+_CSP_IMG = [SELF, "data:", "blob:"]
+if AWS_STORAGE_BUCKET_NAME:
+    _CSP_IMG += [
+        origin
+        for origin in (
+            env("AWS_S3_ENDPOINT_URL", default=""),
+            f"https://{env('AWS_S3_CUSTOM_DOMAIN', default='')}" if env("AWS_S3_CUSTOM_DOMAIN", default="") else "",
+            "https://*.amazonaws.com",
+        )
+        if origin
+    ]
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/v1/docs/"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": _CSP_IMG + env.list("CSP_EXTRA_IMG_SRC", default=[]),
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+INSTALLED_APPS.append("csp")
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")

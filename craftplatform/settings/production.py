@@ -55,7 +55,7 @@ if STORAGES["default"]["BACKEND"].endswith("FileSystemStorage") and not MEDIA_SE
     _refuse(
         "AWS_STORAGE_BUCKET_NAME",
         "uploads would be stored on local disk and never served. Use S3 (or set MEDIA_SERVED_BY_PROXY=true "
-        "when your proxy serves MEDIA_ROOT at /media/).",
+        "when your proxy sends MEDIA_ROOT files on X-Accel-Redirect: README, Private files).",
     )
 
 # Compressed, hashed static files served by whitenoise.

@@ -5,11 +5,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import User
+from craftplatform import ratelimit
 from credits.constants import TIER_ORDER, HoldStatus, Tier
 from credits.errors import OperationNotAllowed
 from credits.models import CreditAccount, CreditHold, PricingRule
@@ -96,9 +96,10 @@ def quote(*, user: User, operation: str, quantity: int = 1) -> Quote:
 def _check_rate(user: User, rule: PricingRule, quantity: int) -> None:
     if not rule.rate_limit_per_minute:
         return
-    key = f"credits:rate:{user.pk}:{rule.operation}:{timezone.now():%Y%m%d%H%M}"
-    cache.add(key, 0, timeout=90)
-    if cache.incr(key, quantity) > rule.rate_limit_per_minute:
+    result = ratelimit.hit(
+        f"credits:{rule.operation}", user.pk, limit=rule.rate_limit_per_minute, window=60, cost=quantity
+    )
+    if not result.allowed:
         raise OperationNotAllowed("Too many requests in a minute for this action. Wait a moment and try again.")
 
 

@@ -21,6 +21,7 @@ from generations import selectors
 from generations.api.library import AssetSerializer
 from generations.models import AssetKind, ImageOperation, OperationType
 from generations.services import operations as services
+from generations.services import quota
 
 
 class ImageOperationSerializer(serializers.ModelSerializer):
@@ -100,6 +101,8 @@ class ImageListView(generics.ListAPIView):
             assets = services.upload_images(user=request.user, uploads=files)
         except services.UploadRejected as exc:
             problems = [f"{name}: {reason}" if name else reason for name, reason in exc.problems]
+            if isinstance(exc, quota.UploadsTooFast):
+                return Response({"file": problems}, status=429, headers={"Retry-After": str(exc.retry_after)})
             return Response({"file": problems}, status=status.HTTP_400_BAD_REQUEST)
         data = AssetSerializer(assets, many=True, context=self.get_serializer_context()).data
         return Response({"results": data}, status=status.HTTP_201_CREATED)

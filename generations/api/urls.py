@@ -1,6 +1,6 @@
 from django.urls import path
 
-from generations.api import generations, library, operations
+from generations.api import generations, library, operations, storage
 
 # Route names start with "api-". Each module adds its routes here: generations (request, status), library (assets, collections),
 # operations (image operations, uploads).
@@ -50,4 +50,6 @@ urlpatterns: list = [
     path("images/", operations.ImageListView.as_view(), name="api-images"),
     path("images/<uuid:asset_id>/operations/", operations.RequestOperationView.as_view(), name="api-image-operations"),
     path("operations/<uuid:operation_id>/", operations.OperationView.as_view(), name="api-operation"),
+    # storage.py: the storage quota (issue 11).
+    path("storage/", storage.StorageView.as_view(), name="api-storage"),
 ]

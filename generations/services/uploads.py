@@ -8,28 +8,15 @@ from django.db import transaction
 from PIL import Image
 
 from accounts.models import BrandProfile
-from craftplatform.errors import DomainError
 from craftplatform.images import ImageRejected, clean_uploaded_image
+from generations.errors import UploadRejected
 from generations.models import Asset, AssetKind
 from generations.naming import readable_file_name
 from generations.services import assets as asset_services
+from generations.services import quota
 
 # How many files one upload form or request may carry.
 MAX_FILES_PER_UPLOAD = 10
-
-
-class UploadRejected(DomainError):
-    """One or more uploaded files are not acceptable; `problems` lists (file name, reason)."""
-
-    default_message = "The file could not be uploaded."
-
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
-        self.problems = list(problems)
-        if len(self.problems) == 1:
-            message = self.problems[0][1]
-        else:
-            message = " ".join(f"{name}: {reason}" for name, reason in self.problems)
-        super().__init__(message or self.default_message, code="upload_rejected")
 
 
 def brand_name(user) -> str:
@@ -76,6 +63,7 @@ def upload_images(*, user, uploads, files: asset_services.StoredFiles | None = N
         raise UploadRejected([("", "Choose at least one image to upload.")])
     if len(uploads) > MAX_FILES_PER_UPLOAD:
         raise UploadRejected([("", f"Upload at most {MAX_FILES_PER_UPLOAD} images at a time.")])
+    quota.check_rate(user=user, files=len(uploads))  # before any file is read (issue 11)
     cleaned: list[_CleanUpload] = []
     problems: list[tuple[str, str]] = []
     for upload in uploads:
@@ -85,6 +73,7 @@ def upload_images(*, user, uploads, files: asset_services.StoredFiles | None = N
             problems.append((_display_name(upload), str(exc)))
     if problems:
         raise UploadRejected(problems)
+    quota.check_room(user=user, sizes=[len(clean.content) for clean in cleaned])  # nothing stored when full
 
     if files is not None:
         return _store_cleaned(user=user, cleaned=cleaned, files=files)

@@ -6,14 +6,13 @@ import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from PIL import Image
 
 from accounts.models import BrandProfile
+from craftplatform import ratelimit
 from craftplatform.errors import DomainError
 from craftplatform.images import ImageRejected, clean_uploaded_image
 from credits.errors import CreditError
@@ -117,9 +116,7 @@ def customise(request, slug: str):
 
 
 def _rate_limited(user) -> bool:
-    key = f"generations:preview:{user.pk}:{timezone.now():%Y%m%d%H%M}"
-    cache.add(key, 0, timeout=90)
-    return cache.incr(key) > PREVIEWS_PER_MINUTE
+    return not ratelimit.hit("generations:preview", user.pk, limit=PREVIEWS_PER_MINUTE, window=60).allowed
 
 
 def _preview_images(request, form: CustomiseForm, spec: dict) -> dict[str, Image.Image]:

@@ -23,7 +23,9 @@ from django.db import IntegrityError, transaction
 
 from accounts import services as account_services
 from accounts.models import BrandProfile, User
+from craftplatform import uploads
 from craftplatform.errors import DomainError
+from credits.services import storage
 from templates_app.errors import TemplateSpecError, TextDoesNotFit
 from templates_app.models import BrandFont, FontStyle
 from templates_app.renderer import (
@@ -56,6 +58,15 @@ def _megabytes(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
 
 
+def _check_upload_limits(*, user: User, size: int | None) -> None:
+    """The upload rate and the plan's storage quota (issue 11), as a BrandFontError."""
+    try:
+        uploads.check_upload_rate(user=user, files=1)
+        storage.check_room(user=user, incoming=size or 0)
+    except DomainError as exc:
+        raise BrandFontError(exc.message) from exc
+
+
 def upload_brand_font(*, user: User, upload) -> BrandFont:
     """Check an uploaded font file and add it to the user's brand fonts.
 
@@ -67,6 +78,7 @@ def upload_brand_font(*, user: User, upload) -> BrandFont:
     declared = getattr(upload, "size", None)
     if declared is not None and declared > MAX_FONT_BYTES:
         raise BrandFontError(f"The font file is {_megabytes(declared)}; fonts may be at most 5 MB.")
+    _check_upload_limits(user=user, size=declared)
     if hasattr(upload, "seek"):
         upload.seek(0)
     data = upload.read(MAX_FONT_BYTES + 1)

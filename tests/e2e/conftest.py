@@ -62,7 +62,19 @@ def browser_problems() -> list[str]:
     return []
 
 
-def _watch(page, problems: list[str]) -> None:
+# Every page reports a Content-Security-Policy violation to the console, where _watch collects it, so the
+# suite fails on any violation (issue 11): Chrome's own report says "violates the following Content
+# Security Policy directive", the listener adds the directive and blocked address.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"}`);
+});
+"""
+
+
+def _watch(page, problems: list[str], origin: str = "") -> None:
+    page.add_init_script(CSP_LISTENER)
+
     def on_console(message) -> None:
         # Chrome also logs every 4xx answer here, the page itself included; on_response judges those.
         if message.type == "error" and not message.text.startswith("Failed to load resource"):
@@ -72,6 +84,16 @@ def _watch(page, problems: list[str]) -> None:
         # A form answered 400 is a page the test looks at; a broken image or script is not.
         if response.status >= 400 and response.request.resource_type != "document":
             problems.append(f"{response.status} for {response.url}")
+        # The suite runs with the policy on: an HTML page of ours without it is a problem too.
+        if (
+            response.request.resource_type == "document"
+            and origin
+            and response.url.startswith(origin)
+            and response.status < 300
+            and "text/html" in (response.headers.get("content-type") or "")
+            and "content-security-policy" not in response.headers
+        ):
+            problems.append(f"no Content-Security-Policy on {response.url}")
 
     def on_request_failed(request) -> None:
         # ERR_ABORTED is the browser cancelling: a download, or a page left before its favicon came.
@@ -93,10 +115,12 @@ def context(browser, live_server):
 
 
 @pytest.fixture
-def page(context, browser_problems):
+def page(context, browser_problems, live_server):
     page = context.new_page()
-    _watch(page, browser_problems)
-    return page
+    _watch(page, browser_problems, live_server.url)
+    yield page
+    violations = [problem for problem in browser_problems if "Content Security Policy" in problem or "CSP" in problem]
+    assert violations == [], "Content-Security-Policy violations in the browser"
 
 
 @pytest.fixture
@@ -128,7 +152,7 @@ def phone_screenshot(browser, context, live_server, screenshot_dir, browser_prob
         )
         try:
             page = phone.new_page()
-            _watch(page, browser_problems)
+            _watch(page, browser_problems, live_server.url)
             page.goto(url)
             path = screenshot_dir / f"{name}.png"
             page.screenshot(path=str(path), full_page=True)

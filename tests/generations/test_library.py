@@ -162,13 +162,13 @@ def test_the_library_runs_a_fixed_number_of_queries(auth_client, user, template,
         completed_generation(user=user, template=template)
     auth_client.get(INDEX)
     # user (session cached), templates for the filter, count, page of generations, their results,
-    # credits in the top bar
-    with django_assert_num_queries(6):
+    # credits in the top bar, and the storage line (subscription, free plan, library and font bytes)
+    with django_assert_num_queries(10):
         response = auth_client.get(INDEX, {"status": "completed", "favorites": ""})
     assert len(card_names(response)) == 3
     for _ in range(3):
         completed_generation(user=user, template=create_template())
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(10):
         assert len(card_names(auth_client.get(INDEX))) == 6
 
 

@@ -190,7 +190,8 @@ def test_my_images_lists_only_my_uploads_paginated_in_constant_queries(
     url = reverse("generations:images")
     auth_client.get(url)  # warm the session and the credit account
 
-    with django_assert_num_queries(5) as one:  # user, count, page, recent edits, credits
+    # user, count, page, recent edits, credits; the storage line: subscription, free plan, library and font bytes
+    with django_assert_num_queries(9) as one:
         body = auth_client.get(url).content.decode()
     assert "mine-0.png" in body
     assert "not-mine.png" not in body
