@@ -50,7 +50,7 @@ def _key(scope: str, ident: str, window: int, started: int) -> str:
     return f"ratelimit:{scope}:{ident}:{window}:{started}"
 
 
-def hit(scope: str, ident: str | int | None, *, limit: int, window: int, cost: int = 1) -> RateLimitResult:
+def hit(scope: str, ident: object, *, limit: int, window: int, cost: int = 1) -> RateLimitResult:
     """Count `cost` against `limit` per `window` seconds for (`scope`, `ident`)."""
     now = time.time()
     started = int(now // window) * window
@@ -69,7 +69,7 @@ def hit(scope: str, ident: str | int | None, *, limit: int, window: int, cost: i
     )
 
 
-def peek(scope: str, ident: str | int | None, *, limit: int, window: int) -> RateLimitResult:
+def peek(scope: str, ident: object, *, limit: int, window: int) -> RateLimitResult:
     """The current state of a limit without counting a request."""
     now = time.time()
     started = int(now // window) * window

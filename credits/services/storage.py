@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from accounts.models import User
 from craftplatform import uploads
 from craftplatform.errors import DomainError
 from credits.constants import Tier
@@ -57,19 +58,19 @@ class StorageUsage:
         return f"{uploads.human_bytes(self.used)} of {uploads.human_bytes(self.quota)}"
 
 
-def quota_bytes(*, user) -> int:
+def quota_bytes(*, user: User) -> int:
     plan = plans.plan_for_user(user)
     if plan is not None and plan.storage_quota_mb is not None:
-        return plan.storage_quota_mb * MB
+        return int(plan.storage_quota_mb) * MB
     free = plan is None or plan.tier == Tier.FREE
-    return (settings.STORAGE_QUOTA_FREE_MB if free else settings.STORAGE_QUOTA_PAID_MB) * MB
+    return int(settings.STORAGE_QUOTA_FREE_MB if free else settings.STORAGE_QUOTA_PAID_MB) * MB
 
 
-def usage(*, user) -> StorageUsage:
+def usage(*, user: User) -> StorageUsage:
     return StorageUsage(used=uploads.bytes_used(user), quota=quota_bytes(user=user))
 
 
-def check_room(*, user, incoming: int) -> StorageUsage:
+def check_room(*, user: User, incoming: int) -> StorageUsage:
     """Raise StorageFull when `incoming` more bytes would not fit in the user's quota."""
     current = usage(user=user)
     if current.limited and current.used + incoming > current.quota:
