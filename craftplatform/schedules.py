@@ -52,13 +52,13 @@ SCHEDULES: list[Schedule] = [
         expires_seconds=6 * 3600,
     ),
     Schedule(
-        name="sweep stuck generation jobs",
-        task="generations.tasks.maintenance.sweep_stuck_jobs_task",
+        # Job runner (issue 10, jobs area): one sweep for every kind of job, on `default` so a
+        # backed-up `generation` queue cannot starve it. (Renamed, so the old entry is removed.)
+        name="sweep jobs",
+        task="craftplatform.tasks.sweep_jobs_task",
         crontab={"minute": "*"},
-        queue="generation",
-        # A worker that died mid-job leaves it processing with an expired lease: re-queue it, or
-        # fail it and release its credits after the last attempt.
-        description="Re-queues or fails generations and image operations whose lease ran out.",
+        queue="default",
+        description="Re-queues or fails jobs whose lease ran out, fails jobs stuck in the queue, re-sends lost messages.",
         expires_seconds=50,
     ),
     Schedule(

@@ -5,21 +5,14 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from craftplatform.jobs.models import ACTIVE_STATUSES, FINISHED_STATUSES, Job, JobStatus  # noqa: F401 (re-exported)
 from craftplatform.models import MutableModel, TimestampedModel
 from credits.models import CreditHold
 from templates_app.models import AdTemplate
 
-
-class GenerationStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    PROCESSING = "processing", "Processing"
-    COMPLETED = "completed", "Completed"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
-
-
-ACTIVE_STATUSES = (GenerationStatus.QUEUED, GenerationStatus.PROCESSING)
-FINISHED_STATUSES = (GenerationStatus.COMPLETED, GenerationStatus.FAILED, GenerationStatus.CANCELLED)
+# Generations and image operations are jobs of the one runner (craftplatform.jobs): one vocabulary.
+GenerationStatus = JobStatus
+OperationStatus = JobStatus
 
 
 class Visibility(models.TextChoices):
@@ -33,7 +26,7 @@ class VariationKind(models.TextChoices):
     COPY = "copy", "Copy variant"
 
 
-class Generation(MutableModel):
+class Generation(Job):
     """One request to render a template in one or more formats, and its lineage: everything needed to
     render it again exactly (template and spec version, inputs, brand kit as it was, seed, provider
     and model, prices)."""
@@ -45,7 +38,6 @@ class Generation(MutableModel):
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="variations")
     variation_kind = models.CharField(max_length=20, choices=VariationKind.choices, blank=True)
 
-    status = models.CharField(max_length=20, choices=GenerationStatus.choices, default=GenerationStatus.QUEUED)
     priority = models.PositiveSmallIntegerField(default=5)
     formats = models.JSONField(default=list, help_text="Format keys to render, in order.")
     # What the user asked for: {"texts": {slot: text}, "colors": {slot: hex}, "images": {slot: asset id},
@@ -71,14 +63,7 @@ class Generation(MutableModel):
 
     # {format_key: "queued" | "rendering" | "done" | "failed"}
     progress = models.JSONField(default=dict, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
-    queued_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
     processing_time_ms = models.PositiveIntegerField(null=True, blank=True)
-    error_code = models.CharField(max_length=50, blank=True)
-    error_message = models.TextField(blank=True)
 
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     feedback = models.TextField(blank=True)
@@ -108,16 +93,15 @@ class Generation(MutableModel):
             models.CheckConstraint(condition=Q(priority__gte=1, priority__lte=10), name="gen_priority_1_to_10"),
         ]
 
+    job_task = "generations.tasks.generation.render_generation_task"
+    max_attempts_setting = "GENERATION_MAX_ATTEMPTS"
+    lease_seconds_setting = "GENERATION_TIME_LIMIT_SECONDS"
+
     def __str__(self) -> str:
         return f"{self.template.name} ({self.get_status_display()}) for {self.user}"
 
-    @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE_STATUSES
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in FINISHED_STATUSES
+    def job_hold_ids(self) -> list:
+        return [hold_id for hold_id in (self.hold_id, self.copy_hold_id, self.image_hold_id) if hold_id]
 
 
 class AssetKind(models.TextChoices):
@@ -199,14 +183,7 @@ class OperationType(models.TextChoices):
     VECTORIZE = "vectorize", "Vectorize to SVG"
 
 
-class OperationStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    PROCESSING = "processing", "Processing"
-    COMPLETED = "completed", "Completed"
-    FAILED = "failed", "Failed"
-
-
-class ImageOperation(MutableModel):
+class ImageOperation(Job):
     """Upscale, background removal or vectorisation of one of the user's images, priced and held."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="image_operations")
@@ -215,17 +192,11 @@ class ImageOperation(MutableModel):
     operation_type = models.CharField(max_length=30, choices=OperationType.choices)
     parameters = models.JSONField(default=dict, blank=True, help_text="For example {'factor': 4}.")
     provider = models.CharField(max_length=50, default="builtin")
-    status = models.CharField(max_length=20, choices=OperationStatus.choices, default=OperationStatus.QUEUED)
     credits_quoted = models.PositiveIntegerField(default=0)
     credits_used = models.PositiveIntegerField(default=0)
     hold = models.ForeignKey(CreditHold, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     api_cost = models.DecimalField(max_digits=10, decimal_places=4, default=0)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
     processing_time_ms = models.PositiveIntegerField(null=True, blank=True)
-    error_message = models.TextField(blank=True)
     request_key = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001 (NULL: no key, not unique)
 
     class Meta:
@@ -239,8 +210,15 @@ class ImageOperation(MutableModel):
             models.UniqueConstraint(fields=["user", "request_key"], name="imgop_unique_request_key"),
         ]
 
+    job_task = "generations.tasks.operations.run_image_operation_task"
+    max_attempts_setting = "GENERATION_MAX_ATTEMPTS"
+    lease_seconds_setting = "GENERATION_TIME_LIMIT_SECONDS"
+
     def __str__(self) -> str:
         return f"{self.get_operation_type_display()} of {self.source} ({self.get_status_display()})"
+
+    def job_hold_ids(self) -> list:
+        return [self.hold_id] if self.hold_id else []
 
 
 class Collection(MutableModel):

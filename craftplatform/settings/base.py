@@ -393,6 +393,19 @@ SUPPORT_EMAIL = env("SUPPORT_EMAIL", default="support@craftads.local")
 GENERATION_TIME_LIMIT_SECONDS = env.int("GENERATION_TIME_LIMIT_SECONDS", default=10 * 60)
 GENERATION_MAX_ATTEMPTS = env.int("GENERATION_MAX_ATTEMPTS", default=3)
 GENERATION_MAX_VARIATIONS = env.int("GENERATION_MAX_VARIATIONS", default=4)
+# --- Job runner (craftplatform.jobs; issue 10, jobs area) -------------------------------------
+# Attempts before a job fails (a kind may name its own setting), its lease, the retry backoff
+# (exponential with full jitter, capped), how long a queued job may wait for a worker before it
+# fails (keep it under CREDITS_HOLD_TTL_SECONDS), when an unclaimed message is sent again, and how
+# far past the lease a running job's holds are kept.
+JOBS_MAX_ATTEMPTS = env.int("JOBS_MAX_ATTEMPTS", default=3)
+JOBS_LEASE_SECONDS = env.int("JOBS_LEASE_SECONDS", default=10 * 60)
+JOBS_BACKOFF_BASE_SECONDS = env.float("JOBS_BACKOFF_BASE_SECONDS", default=10.0)
+JOBS_BACKOFF_MAX_SECONDS = env.float("JOBS_BACKOFF_MAX_SECONDS", default=300.0)
+JOBS_QUEUE_TIMEOUT_SECONDS = env.int("JOBS_QUEUE_TIMEOUT_SECONDS", default=90 * 60)
+JOBS_RESEND_AFTER_SECONDS = env.int("JOBS_RESEND_AFTER_SECONDS", default=20 * 60)
+JOBS_HOLD_GRACE_SECONDS = env.int("JOBS_HOLD_GRACE_SECONDS", default=30 * 60)
+# --- end job runner ---------------------------------------------------------------------------
 # Free-plan files are removed after this many days; paid plans' files are kept (seed 004).
 GENERATION_FREE_RETENTION_DAYS = env.int("GENERATION_FREE_RETENTION_DAYS", default=30)
 

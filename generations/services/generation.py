@@ -533,7 +533,7 @@ def claim_generation(*, generation_id) -> bool:
     """Queued -> processing, once: a second worker (or a second delivery) finds nothing to claim."""
     now = timezone.now()
     claimed = Generation.objects.filter(pk=generation_id, status=GenerationStatus.QUEUED).update(
-        status=GenerationStatus.PROCESSING,
+        status=GenerationStatus.RUNNING,
         attempts=F("attempts") + 1,
         started_at=now,
         lease_expires_at=_lease(),
@@ -546,7 +546,7 @@ def _set_progress(generation: Generation, format_key: str, state: str, next_key:
     generation.progress = {**generation.progress, format_key: state}
     if next_key:
         generation.progress[next_key] = "rendering"
-    Generation.objects.filter(pk=generation.pk, status=GenerationStatus.PROCESSING).update(
+    Generation.objects.filter(pk=generation.pk, status=GenerationStatus.RUNNING).update(
         progress=generation.progress, lease_expires_at=_lease(), updated_at=timezone.now()
     )
 
@@ -777,7 +777,7 @@ def _complete(generation: Generation, rendered: list[_Rendered], started: float)
     with transaction.atomic():
         # Locked: the sweep or a second delivery cannot finish (or fail) the same job meanwhile.
         current = Generation.objects.select_for_update().get(pk=generation.pk)
-        if current.status != GenerationStatus.PROCESSING:
+        if current.status != GenerationStatus.RUNNING:
             raise _LostLease()
         Asset.objects.bulk_create(
             [
@@ -853,7 +853,7 @@ def fail_generation(*, generation_id, message: str, code: str = "failed") -> boo
 
 
 def _requeue(generation_id) -> None:
-    Generation.objects.filter(pk=generation_id, status=GenerationStatus.PROCESSING).update(
+    Generation.objects.filter(pk=generation_id, status=GenerationStatus.RUNNING).update(
         status=GenerationStatus.QUEUED, lease_expires_at=None, updated_at=timezone.now()
     )
 
@@ -938,7 +938,7 @@ def sweep_stuck_generations(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     requeued = failed = 0
     stuck = list(
-        Generation.objects.filter(status=GenerationStatus.PROCESSING, lease_expires_at__lt=now).values_list(
+        Generation.objects.filter(status=GenerationStatus.RUNNING, lease_expires_at__lt=now).values_list(
             "pk", "attempts"
         )
     )
@@ -953,7 +953,7 @@ def sweep_stuck_generations(*, now: datetime | None = None) -> dict[str, int]:
         else:
             with transaction.atomic():
                 moved = Generation.objects.filter(
-                    pk=generation_id, status=GenerationStatus.PROCESSING, lease_expires_at__lt=now
+                    pk=generation_id, status=GenerationStatus.RUNNING, lease_expires_at__lt=now
                 ).update(status=GenerationStatus.QUEUED, lease_expires_at=None, queued_at=now, updated_at=now)
                 if moved:
                     requeued += 1

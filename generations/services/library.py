@@ -42,7 +42,7 @@ COLLECTION_DESCRIPTION_MAX_CHARS = 1000
 # A zip is built in memory up to this size, then on disk.
 ZIP_SPOOL_BYTES = 32 * 1024 * 1024
 COPY_CHUNK_BYTES = 1024 * 1024
-ACTIVE_OPERATION_STATUSES = (OperationStatus.QUEUED, OperationStatus.PROCESSING)
+ACTIVE_OPERATION_STATUSES = (OperationStatus.QUEUED, OperationStatus.RUNNING)
 
 
 class LibraryError(DomainError):

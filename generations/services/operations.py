@@ -347,7 +347,7 @@ def claim_image_operation(*, operation_id) -> bool:
     now = timezone.now()
     return bool(
         ImageOperation.objects.filter(pk=operation_id, status=OperationStatus.QUEUED).update(
-            status=OperationStatus.PROCESSING,
+            status=OperationStatus.RUNNING,
             attempts=F("attempts") + 1,
             lease_expires_at=_lease(),
             started_at=now,
@@ -458,7 +458,7 @@ def _store_and_complete(operation: ImageOperation, result: _Result, started: flo
         )
         with transaction.atomic():
             locked = ImageOperation.objects.select_for_update().get(pk=operation.pk)
-            if locked.status != OperationStatus.PROCESSING or locked.attempts != operation.attempts:
+            if locked.status != OperationStatus.RUNNING or locked.attempts != operation.attempts:
                 raise _LostClaim()
             asset = Asset.objects.create(
                 user_id=operation.user_id,
@@ -518,7 +518,7 @@ def fail_image_operation(
     provider charged us for an answer that was of no use."""
     with transaction.atomic():
         pending = ImageOperation.objects.select_for_update().filter(
-            pk=operation_id, status__in=[OperationStatus.QUEUED, OperationStatus.PROCESSING]
+            pk=operation_id, status__in=[OperationStatus.QUEUED, OperationStatus.RUNNING]
         )
         if attempt is not None:
             pending = pending.filter(attempts=attempt)
@@ -541,7 +541,7 @@ def fail_image_operation(
 
 
 def _requeue(operation_id, attempt: int) -> None:
-    ImageOperation.objects.filter(pk=operation_id, status=OperationStatus.PROCESSING, attempts=attempt).update(
+    ImageOperation.objects.filter(pk=operation_id, status=OperationStatus.RUNNING, attempts=attempt).update(
         status=OperationStatus.QUEUED, lease_expires_at=None, updated_at=timezone.now()
     )
 
@@ -608,12 +608,12 @@ def sweep_stuck_operations(*, now: datetime | None = None) -> int:
             if touched:
                 transaction.on_commit(partial(_enqueue, operation_id), robust=True)
         handled += touched
-    stuck = ImageOperation.objects.filter(status=OperationStatus.PROCESSING, lease_expires_at__lt=now)
+    stuck = ImageOperation.objects.filter(status=OperationStatus.RUNNING, lease_expires_at__lt=now)
     for operation_id, attempts in stuck.values_list("pk", "attempts"):
         if attempts < settings.GENERATION_MAX_ATTEMPTS:
             with transaction.atomic():
                 requeued = ImageOperation.objects.filter(
-                    pk=operation_id, status=OperationStatus.PROCESSING, attempts=attempts, lease_expires_at__lt=now
+                    pk=operation_id, status=OperationStatus.RUNNING, attempts=attempts, lease_expires_at__lt=now
                 ).update(status=OperationStatus.QUEUED, lease_expires_at=None, updated_at=timezone.now())
                 if requeued:
                     transaction.on_commit(partial(_enqueue, operation_id), robust=True)

@@ -125,7 +125,7 @@ def operation(request, operation_id):
     image_operation = selectors.get_operation_for_user(user=request.user, operation_id=operation_id)
     context = {
         "operation": image_operation,
-        "active": image_operation.status in (OperationStatus.QUEUED, OperationStatus.PROCESSING),
+        "active": image_operation.status in (OperationStatus.QUEUED, OperationStatus.RUNNING),
     }
     template = "generations/_operation_status.html" if request.htmx else "generations/operation.html"
     return render(request, template, context)

@@ -68,7 +68,7 @@ def test_a_job_whose_worker_dies_completes_on_another_and_is_charged_once(
             )
             first.kill()
             generation.refresh_from_db()
-            assert generation.status == GenerationStatus.PROCESSING
+            assert generation.status == GenerationStatus.RUNNING
             assert CreditAccount.objects.get(user=user).reserved == generation.credits_quoted == 6
 
             second = start_worker(redis_broker_url, env=env, prefix="rescuer")

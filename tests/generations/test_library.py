@@ -323,7 +323,7 @@ def test_feedback_longer_than_the_limit_is_refused(auth_client, user, template):
 
 
 def test_only_a_finished_generation_can_be_rated(auth_client, user, template):
-    generation = GenerationFactory(user=user, template=template, status=GenerationStatus.PROCESSING)
+    generation = GenerationFactory(user=user, template=template, status=GenerationStatus.RUNNING)
     response = auth_client.post(reverse("generations:rate", args=[generation.pk]), {"rating": "5"}, **HTMX)
     assert "Only a finished generation can be rated." in response.content.decode()
     generation.refresh_from_db()
@@ -429,7 +429,7 @@ def test_a_rolled_back_delete_keeps_rows_and_files(user, template, django_captur
     assert all(default_storage.exists(name) for name in names)
 
 
-@pytest.mark.parametrize("status", [GenerationStatus.QUEUED, GenerationStatus.PROCESSING])
+@pytest.mark.parametrize("status", [GenerationStatus.QUEUED, GenerationStatus.RUNNING])
 def test_a_running_generation_cannot_be_deleted(auth_client, user, template, status):
     generation = GenerationFactory(user=user, template=template, status=status, queued_at=timezone.now())
     response = auth_client.post(reverse("generations:delete", args=[generation.pk]), follow=True)
@@ -443,7 +443,7 @@ def test_a_generation_whose_image_is_being_edited_cannot_be_deleted(user, templa
         user=user,
         source=generation.assets.first(),
         operation_type=OperationType.UPSCALE,
-        status=OperationStatus.PROCESSING,
+        status=OperationStatus.RUNNING,
     )
     with pytest.raises(services.AssetInUse, match="image operation is still running"):
         services.delete_generation(user=user, generation_id=generation.pk)
@@ -609,7 +609,7 @@ def test_api_generation_detail_rate_favourite_and_delete(
 
 
 def test_api_refuses_to_delete_a_running_generation_with_409(auth_client, user, template):
-    generation = GenerationFactory(user=user, template=template, status=GenerationStatus.PROCESSING)
+    generation = GenerationFactory(user=user, template=template, status=GenerationStatus.RUNNING)
     response = auth_client.delete(reverse("api-generation-detail", args=[generation.pk]))
     assert response.status_code == 409
     assert "still being made" in response.json()["detail"]

@@ -83,7 +83,7 @@ def test_the_same_job_run_at_once_stores_and_charges_once(transactional_db):
         # A worker takes it before the eager delivery on commit (which then skips it) and dies.
         assert services.claim_image_operation(operation_id=operation.pk)
     operation.refresh_from_db()
-    assert (operation.status, operation.attempts) == (OperationStatus.PROCESSING, 1)
+    assert (operation.status, operation.attempts) == (OperationStatus.RUNNING, 1)
     # Queued again as the sweep leaves it, without the sweep's own delivery: the threads below are
     # the deliveries (a redelivered message, a retry and the sweep's message arriving together).
     ImageOperation.objects.filter(pk=operation.pk).update(status=OperationStatus.QUEUED, lease_expires_at=None)
