@@ -8,14 +8,9 @@ from campaigns.publishing import runner
 
 @shared_task(name="campaigns.tasks.run_publish_task", acks_late=True)
 def run_publish_task(run_id: str) -> str:
-    """acks_late: a worker that dies mid-run leaves the message for another; the claim by attempt lets
-    one attempt work, and every step looks up what exists before creating."""
+    """On the shared job runner: the claim by attempt lets one attempt work, the shared sweep re-queues
+    a run whose worker died, and every step looks up what exists at Meta before creating."""
     return runner.run_publish(run_id=run_id)
-
-
-@shared_task(name="campaigns.tasks.sweep_publish_runs_task")
-def sweep_publish_runs_task() -> dict:
-    return runner.sweep_publish_runs()
 
 
 @shared_task(name="campaigns.tasks.warn_expiring_connections_task")

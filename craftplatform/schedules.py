@@ -72,16 +72,6 @@ SCHEDULES: list[Schedule] = [
     ),
     # -- Campaigns (Meta publishing) --------------------------------------------------
     Schedule(
-        name="sweep publish runs",
-        task="campaigns.tasks.sweep_publish_runs_task",
-        crontab={"minute": "*"},
-        queue="sync",
-        # A worker that died mid-publish leaves its run with an expired lease; a rate-limited run
-        # waits for its time: both are queued again (the run itself never creates twice).
-        description="Re-queues publish runs whose lease ran out or whose rate-limit wait is over.",
-        expires_seconds=50,
-    ),
-    Schedule(
         name="warn expiring Meta connections",
         task="campaigns.tasks.warn_expiring_connections_task",
         crontab={"minute": "10", "hour": "8"},

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 
 from campaigns.connections.models import MetaAdAccount, MetaPage
+from craftplatform.jobs.models import Job, JobStatus
 from craftplatform.models import MutableModel, TimestampedModel
 
 
@@ -134,7 +135,9 @@ class SavedAudience(MutableModel):
         return self.name
 
 
-class RunStatus(models.TextChoices):
+class RunState(models.TextChoices):
+    """What the user reads; derived from the job's status (craftplatform.jobs) and the run's own fields."""
+
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     WAITING = "waiting", "Waiting for Meta's rate limit"
@@ -150,24 +153,26 @@ class RunKind(models.TextChoices):
     DELETE = "delete", "Delete what was created"
 
 
-class PublishRun(MutableModel):
-    """A job (queue `sync`): claim with attempt, fenced lease, requeue by attempt, capped retries."""
+NEEDS_REAUTH_CODE = "needs_reauth"
+
+
+class PublishRun(Job):
+    """A job on the shared runner (queue `sync`): claim by attempt, fenced lease, requeue by attempt,
+    the shared sweep. A stopped run (failed) can be resumed or turned into a delete run."""
+
+    job_task = "campaigns.tasks.run_publish_task"
+    max_attempts_setting = "CAMPAIGN_PUBLISH_MAX_ATTEMPTS"
+    lease_seconds_setting = "CAMPAIGN_PUBLISH_LEASE_SECONDS"
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="publish_runs")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=10, choices=RunKind.choices, default=RunKind.PUBLISH)
-    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
     initial_status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PAUSED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    max_attempts = models.PositiveSmallIntegerField(default=8)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # A rate-limited run is queued again for this time (at least what Meta asked); an early message waits.
     retry_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    error_step = models.CharField(max_length=120, blank=True)
-    error_code = models.IntegerField(null=True, blank=True)
-    error_message = models.TextField(blank=True)
+    error_step = models.CharField(max_length=255, blank=True)
     error_hint = models.CharField(max_length=500, blank=True)
+    meta_error_code = models.IntegerField(null=True, blank=True)
     rate_limit_waits = models.PositiveSmallIntegerField(default=0)
     credits_quoted = models.PositiveIntegerField(default=0)
     hold = models.ForeignKey("credits.CreditHold", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -177,11 +182,40 @@ class PublishRun(MutableModel):
         indexes = [models.Index(fields=["status", "lease_expires_at"], name="campaigns_run_sweep")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} of {self.campaign} ({self.get_status_display()})"
+        return f"{self.get_kind_display()} of {self.campaign} ({self.get_state_display()})"
+
+    def job_hold_ids(self) -> list:
+        return [self.hold_id] if self.hold_id else []
+
+    def on_job_failed(self) -> list[str]:
+        # A stopped run (any cause, the sweep's attempt cap included) leaves the campaign partly
+        # published: its page offers Resume and "Delete what was created".
+        Campaign.objects.filter(pk=self.campaign_id).update(
+            status=CampaignStatus.PARTIAL,
+            last_publish_result=f"Stopped{f' at {self.error_step}' if self.error_step else ''}: {self.error_message}"[
+                :500
+            ],
+        )
+        return []
+
+    @property
+    def state(self) -> str:
+        if self.status == JobStatus.QUEUED:
+            if self.kind == RunKind.DELETE:
+                return RunState.DELETING
+            return RunState.WAITING if self.retry_at else RunState.QUEUED
+        if self.status == JobStatus.RUNNING:
+            return RunState.DELETING if self.kind == RunKind.DELETE else RunState.RUNNING
+        if self.status == JobStatus.COMPLETED:
+            return RunState.DELETED if self.kind == RunKind.DELETE else RunState.SUCCEEDED
+        return RunState.NEEDS_REAUTH if self.error_code == NEEDS_REAUTH_CODE else RunState.FAILED
+
+    def get_state_display(self) -> str:
+        return RunState(self.state).label
 
     @property
     def resumable(self) -> bool:
-        return self.kind == RunKind.PUBLISH and self.status in {RunStatus.FAILED, RunStatus.NEEDS_REAUTH}
+        return self.status in {JobStatus.FAILED, JobStatus.CANCELLED}
 
 
 class StepKind(models.TextChoices):

@@ -1,10 +1,11 @@
-"""The publish run (queue `sync`): claim with attempt, a fenced lease, one Meta object per step.
+"""The publish run, a job on the shared runner (`craftplatform.jobs`, queue `sync`): one Meta object
+per step.
 
-Discipline (DESIGN.md section 3, "Jobs: one runner"): the claim records the attempt under the row
-lock; before every write to Meta the attempt checks it still owns the run and refreshes its lease;
-a Meta id is stored the moment Meta returns it, only into an empty slot, so a losing attempt never
-overwrites what a committed row refers to (and deletes its own duplicate instead); requeue is by
-attempt; a capped sweep re-queues runs whose lease ran out. Before creating anything the step
+The runner claims by attempt; before every write to Meta this attempt refreshes its lease (and
+stops if it lost the run); a Meta id is stored the moment Meta returns it, only into an empty
+slot, so a losing attempt never overwrites what a committed row refers to (and deletes its own
+duplicate instead); waits and retries requeue by attempt; the shared sweep re-queues runs whose
+lease ran out; completion captures the credit hold under the row lock. Before creating anything the step
 looks for it at Meta by its publish key (part of the object's name), so a retry after a worker
 died between Meta's answer and our commit finds the object instead of creating a second one.
 """
@@ -12,34 +13,30 @@ died between Meta's answer and our commit finds the object instead of creating a
 from __future__ import annotations
 
 import logging
-import random
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns import enqueue
 from campaigns.connections import services as connection_services
 from campaigns.connections.models import MetaConnection
 from campaigns.meta import client as meta
 from campaigns.meta.errors import MetaAuthError, MetaError, MetaInvalidRequest, MetaRateLimited, MetaTransientError
 from campaigns.publishing import builders
 from campaigns.publishing.models import (
+    NEEDS_REAUTH_CODE,
     Campaign,
     CampaignAsset,
     CampaignStatus,
     PublishRun,
     PublishStep,
     RunKind,
-    RunStatus,
     StepKind,
     StepStatus,
 )
-from credits import services as credit_services
-from credits.constants import HoldStatus, Operation
-from credits.errors import CreditError
+from craftplatform import jobs
+from craftplatform.jobs import LostLease
 
 logger = logging.getLogger(__name__)
 
@@ -53,68 +50,37 @@ HINTS = {
 }
 
 
-class LostLease(Exception):
-    """Another attempt owns the run now: this one stops without writing."""
-
-
 @dataclass
 class Attempt:
     run_id: object
     number: int
     token: str
     account_id: str
-    connection_id: object
-
-
-def _lease_until():
-    return timezone.now() + timedelta(seconds=settings.CAMPAIGN_PUBLISH_LEASE_SECONDS)
-
-
-def _claim(run_id) -> PublishRun | None:
-    now = timezone.now()
-    with transaction.atomic():
-        run = PublishRun.objects.select_for_update().filter(pk=run_id).first()
-        if run is None or run.status not in {RunStatus.QUEUED, RunStatus.WAITING}:
-            return None
-        if run.retry_at and run.retry_at > now:
-            return None  # an early message: the delayed one (or the sweep) comes back on time
-        if run.attempts - run.rate_limit_waits >= run.max_attempts:
-            _finish_failed(
-                run,
-                step=None,
-                message="Meta kept failing; the run stopped after its last attempt.",
-                hint="Resume later, or delete what was created.",
-            )
-            return None
-        run.attempts += 1
-        run.status = RunStatus.RUNNING
-        run.lease_expires_at = _lease_until()
-        run.retry_at = None
-        run.started_at = run.started_at or now
-        run.save(update_fields=["attempts", "status", "lease_expires_at", "retry_at", "started_at", "updated_at"])
-        return run
+    hold_ids: list
 
 
 def _fence(attempt: Attempt) -> None:
-    """Before each write to Meta: still ours? Then the lease is extended."""
-    owned = PublishRun.objects.filter(pk=attempt.run_id, attempts=attempt.number, status=RunStatus.RUNNING).update(
-        lease_expires_at=_lease_until()
-    )
-    if not owned:
+    """Before each write to Meta: still ours? Then the lease (and the hold) is extended."""
+    if not jobs.refresh_lease(PublishRun, attempt.run_id, attempt=attempt.number, hold_ids=attempt.hold_ids):
         raise LostLease()
 
 
 def run_publish(*, run_id) -> str:
     """Run (or continue) a publish or delete run. Safe to call twice: only the claim's winner works."""
-    run = _claim(run_id)
-    if run is None:
+    number = jobs.claim(PublishRun, run_id)
+    if number is None:
         return "skipped"
+    run = PublishRun.objects.select_related("hold").get(pk=run_id)
+    now = timezone.now()
+    if run.retry_at and run.retry_at > now:  # an early message: Meta's wait is not over
+        jobs.requeue(PublishRun, run_id, attempt=number, countdown=(run.retry_at - now).total_seconds())
+        return "early"
     connection = MetaConnection.objects.filter(user_id=run.user_id).first()
     campaign = Campaign.objects.select_related("ad_account", "page").get(pk=run.campaign_id)
     if connection is None or not connection.can_publish:
-        _needs_reauth(run, attempt_number=run.attempts, connection=connection, step=None)
+        _needs_reauth(run, number, connection=connection, step=None)
         return "needs_reauth"
-    attempt = Attempt(run.pk, run.attempts, connection.access_token, campaign.ad_account.account_id, connection.pk)
+    attempt = Attempt(run.pk, number, connection.access_token, campaign.ad_account.account_id, run.job_hold_ids())
     current: PublishStep | None = None
     try:
         steps = list(run.steps.select_related("asset__campaign__page", "source_asset").order_by("position"))
@@ -131,21 +97,16 @@ def run_publish(*, run_id) -> str:
             meta.update(attempt.token, _campaign_id(run), {"status": "ACTIVE"})
         return _finish_published(attempt, run)
     except LostLease:
-        logger.info("Publish attempt lost its lease", extra={"run_id": str(run_id), "attempt": attempt.number})
+        logger.info("Publish attempt lost its lease", extra={"run_id": str(run_id), "attempt": number})
         return "lost"
     except MetaRateLimited as exc:
-        _wait(attempt, current, exc, exc.wait_seconds, rate_limited=True)
-        return "waiting"
+        return _wait(attempt, run, current, exc)
     except MetaAuthError as exc:
-        _needs_reauth(run, attempt_number=attempt.number, connection=connection, step=current, error=exc)
+        _needs_reauth(run, number, connection=connection, step=current, error=exc)
         return "needs_reauth"
     except MetaTransientError as exc:
-        if run.attempts - run.rate_limit_waits < run.max_attempts:
-            backoff = min(settings.CELERY_MAX_COUNTDOWN, 15 * 2 ** (run.attempts - run.rate_limit_waits))
-            _wait(attempt, current, exc, int(backoff * random.uniform(0.8, 1.2)))  # noqa: S311 (jitter)
-            return "waiting"
-        _fail(attempt, current, exc)
-        return "failed"
+        _record_error(attempt, current, exc)
+        return jobs.retry_later(PublishRun, run_id, attempt=number, message=exc.explanation, code="meta_transient")
     except MetaError as exc:
         _fail(attempt, current, exc)
         return "failed"
@@ -257,62 +218,39 @@ def _delete_step(attempt: Attempt, step: PublishStep) -> None:
 
 
 # -- endings ------------------------------------------------------------------------
-def _owned_run(attempt: Attempt) -> PublishRun | None:
-    run = PublishRun.objects.select_for_update().get(pk=attempt.run_id)
-    if run.attempts != attempt.number or run.status != RunStatus.RUNNING:
-        return None
-    return run
-
-
 def _finish_published(attempt: Attempt, run: PublishRun) -> str:
-    with transaction.atomic():
-        run = _owned_run(attempt)
-        if run is None:
-            return "lost"
-        _settle_credits(run)
+    def store(job: PublishRun, captured: int) -> list[str]:
         now = timezone.now()
-        run.status, run.completed_at, run.lease_expires_at = RunStatus.SUCCEEDED, now, None
-        run.save(update_fields=["status", "completed_at", "lease_expires_at", "updated_at"])
-        counts = {kind: run.steps.filter(kind=kind).count() for kind in StepKind.values}
-        Campaign.objects.filter(pk=run.campaign_id).update(
+        counts = {kind: job.steps.filter(kind=kind).count() for kind in StepKind.values}
+        Campaign.objects.filter(pk=job.campaign_id).update(
             status=CampaignStatus.PUBLISHED,
-            delivery_status=run.initial_status,
+            delivery_status=job.initial_status,
             updated_at=now,
             last_publish_result=(
-                f"Published {now:%Y-%m-%d %H:%M} UTC: {counts['ad']} ads, "
-                f"{counts['image']} images, {run.get_initial_status_display().lower()}."
+                f"Published {now:%Y-%m-%d %H:%M} UTC: {counts['ad']} ads, {counts['image']} images, "
+                f"{job.get_initial_status_display().lower()}."
             ),
         )
+        job.retry_at, job.error_step, job.error_hint, job.meta_error_code = None, "", "", None
+        return ["retry_at", "error_step", "error_hint", "meta_error_code"]
+
+    try:
+        jobs.complete(PublishRun, attempt.run_id, attempt=attempt.number, store=store)
+    except jobs.HoldsNotHeld:
+        jobs.fail(
+            PublishRun,
+            attempt.run_id,
+            message=jobs.HOLDS_RETURNED_MESSAGE,
+            code="holds_released",
+            attempt=attempt.number,
+        )
+        return "failed"
     logger.info("Campaign published", extra={"run_id": str(run.pk), "attempt": attempt.number})
     return "done"
 
 
-def _settle_credits(run: PublishRun) -> None:
-    if run.hold_id and run.hold.status == HoldStatus.HELD:
-        credit_services.capture_hold(hold_id=run.hold_id)
-        return
-    if run.credits_quoted:  # the hold expired while the run waited: charge through a fresh one
-        try:
-            hold = credit_services.hold_credits(
-                user=run.user,
-                amount=run.credits_quoted,
-                reference_type="campaign_publish",
-                reference_id=str(run.pk),
-                operation=Operation.CAMPAIGN_PUBLISH,
-                idempotency_key=f"publish-{run.pk}",
-            )
-            credit_services.capture_hold(hold_id=hold.pk)
-        except CreditError:
-            logger.warning("Publish could not be charged", extra={"run_id": str(run.pk)})
-
-
 def _finish_deleted(attempt: Attempt, campaign: Campaign) -> str:
-    with transaction.atomic():
-        run = _owned_run(attempt)
-        if run is None:
-            return "lost"
-        run.status, run.completed_at, run.lease_expires_at = RunStatus.DELETED, timezone.now(), None
-        run.save(update_fields=["status", "completed_at", "lease_expires_at", "updated_at"])
+    def store(job: PublishRun, captured: int) -> list[str]:
         Campaign.objects.filter(pk=campaign.pk).update(
             status=CampaignStatus.DRAFT,
             meta_campaign_id="",
@@ -321,117 +259,63 @@ def _finish_deleted(attempt: Attempt, campaign: Campaign) -> str:
             last_publish_result="What the stopped publish created was deleted from Meta; the draft can be changed.",
         )
         CampaignAsset.objects.filter(campaign=campaign).update(meta_creative_id="", meta_ad_id="")
+        return []
+
+    jobs.complete(PublishRun, attempt.run_id, attempt=attempt.number, store=store)
     return "deleted"
 
 
-def _stop(
-    attempt_number: int,
-    run: PublishRun,
-    status: str,
-    *,
-    step,
-    message: str,
-    hint: str,
-    code=None,
-    retry_at=None,
-    rate_limited: bool = False,
-) -> bool:
-    with transaction.atomic():
-        updated = PublishRun.objects.filter(pk=run.pk, attempts=attempt_number, status=RunStatus.RUNNING)
-        fields = {
-            "status": status,
-            "error_step": step.label if step else "",
-            "error_code": code,
-            "error_message": message,
-            "error_hint": hint,
-            "lease_expires_at": None,
-            "retry_at": retry_at,
-            "updated_at": timezone.now(),
-        }
-        if not updated.update(**fields):
-            return False
-        if rate_limited:
-            PublishRun.objects.filter(pk=run.pk).update(rate_limit_waits=run.rate_limit_waits + 1)
-        if step is not None and status != RunStatus.WAITING:
-            PublishStep.objects.filter(pk=step.pk, status=StepStatus.PENDING).update(
-                status=StepStatus.FAILED, error_message=message
-            )
-        if status != RunStatus.WAITING:
-            Campaign.objects.filter(pk=run.campaign_id).update(
-                status=CampaignStatus.PARTIAL,
-                last_publish_result=f"Stopped at {step.label if step else 'start'}: {message}"[:500],
-            )
-    return True
+def _record_error(attempt: Attempt, step: PublishStep | None, exc: MetaError, *, hint: str = "", **extra) -> None:
+    with jobs.fenced(PublishRun, attempt.run_id, attempt=attempt.number) as run:
+        run.error_step = step.label[:255] if step else ""
+        run.meta_error_code = exc.code
+        run.error_message = exc.explanation
+        run.error_hint = hint
+        for name, value in extra.items():
+            setattr(run, name, value)
+        run.save(update_fields=["error_step", "meta_error_code", "error_message", "error_hint", "updated_at", *extra])
 
 
-def _wait(attempt: Attempt, step, exc: MetaError, seconds: int, *, rate_limited: bool = False) -> None:
-    run = PublishRun.objects.get(pk=attempt.run_id)
-    seconds = max(1, int(seconds))
-    if _stop(
-        attempt.number,
-        run,
-        RunStatus.WAITING,
-        step=step,
-        message=exc.explanation,
-        code=exc.code,
+def _wait(attempt: Attempt, run: PublishRun, step, exc: MetaRateLimited) -> str:
+    """Meta's rate limit: queued again for at least the time Meta asked (by attempt)."""
+    seconds = max(1, int(exc.wait_seconds))
+    _record_error(
+        attempt,
+        step,
+        exc,
         hint=f"Meta asked CraftAds to wait; the run continues by itself in {seconds} s.",
         retry_at=timezone.now() + timedelta(seconds=seconds),
-        rate_limited=rate_limited,
-    ):
-        logger.info("Publish waits", extra={"run_id": str(run.pk), "seconds": seconds, "code": exc.code})
-        transaction.on_commit(lambda: enqueue.publish_run(run.pk, countdown=seconds))
+        rate_limit_waits=run.rate_limit_waits + 1,
+    )
+    if not jobs.requeue(PublishRun, attempt.run_id, attempt=attempt.number, countdown=seconds):
+        return "lost"
+    logger.info(
+        "Publish waits for Meta's rate limit", extra={"run_id": str(run.pk), "seconds": seconds, "code": exc.code}
+    )
+    return "waiting"
 
 
 def _fail(attempt: Attempt, step, exc: MetaError) -> None:
-    run = PublishRun.objects.get(pk=attempt.run_id)
-    _stop(
-        attempt.number,
-        run,
-        RunStatus.FAILED,
-        step=step,
-        message=exc.explanation,
-        code=exc.code,
-        hint=HINTS.get(step.kind, "") if step else "Check the connection and the ad account, then resume.",
-    )
+    hint = HINTS.get(step.kind, "") if step else "Check the connection and the ad account, then resume."
+    if step is not None:
+        PublishStep.objects.filter(pk=step.pk, status=StepStatus.PENDING).update(
+            status=StepStatus.FAILED, error_message=exc.explanation
+        )
+    _record_error(attempt, step, exc, hint=hint)
+    jobs.fail(PublishRun, attempt.run_id, message=exc.explanation, code="meta_refused", attempt=attempt.number)
 
 
-def _finish_failed(run: PublishRun, *, step, message: str, hint: str) -> None:
-    run.status, run.error_message, run.error_hint, run.lease_expires_at = RunStatus.FAILED, message, hint, None
-    run.save(update_fields=["status", "error_message", "error_hint", "lease_expires_at", "updated_at"])
-    Campaign.objects.filter(pk=run.campaign_id).update(status=CampaignStatus.PARTIAL, last_publish_result=message)
-
-
-def _needs_reauth(run: PublishRun, *, attempt_number: int, connection, step, error: MetaAuthError | None = None):
+def _needs_reauth(run: PublishRun, number: int, *, connection, step, error: MetaAuthError | None = None) -> None:
     message = "Meta no longer accepts CraftAds' access. Connect Meta again, then resume."
-    _stop(
-        attempt_number,
-        run,
-        RunStatus.NEEDS_REAUTH,
-        step=step,
-        message=message,
-        code=error.code if error else None,
-        hint="Campaigns → Connection → Connect Meta, then Resume on this campaign.",
-    )
+    try:
+        _record_error(
+            Attempt(run.pk, number, "", "", []),
+            step,
+            error or MetaAuthError(message),
+            hint="Campaigns → Connection → Connect Meta, then Resume on this campaign.",
+        )
+    except LostLease:
+        return
+    jobs.fail(PublishRun, run.pk, message=message, code=NEEDS_REAUTH_CODE, attempt=number)
     if connection is not None:
         connection_services.mark_needs_reauth(connection_id=connection.pk, error=error)
-
-
-# -- sweep --------------------------------------------------------------------------
-def sweep_publish_runs(*, now=None, limit: int = 200) -> dict[str, int]:
-    """Re-queue runs whose lease ran out (their worker died) and runs whose wait is over."""
-    now = now or timezone.now()
-    result = {"requeued": 0, "resent": 0}
-    stale = PublishRun.objects.filter(status=RunStatus.RUNNING, lease_expires_at__lt=now).values_list("pk", "attempts")[
-        :limit
-    ]
-    for run_id, attempts in stale:
-        if PublishRun.objects.filter(pk=run_id, attempts=attempts, status=RunStatus.RUNNING).update(
-            status=RunStatus.QUEUED, lease_expires_at=None, updated_at=now
-        ):
-            result["requeued"] += 1
-            transaction.on_commit(lambda run_id=run_id: enqueue.publish_run(run_id))
-    due = PublishRun.objects.filter(status=RunStatus.WAITING, retry_at__lte=now).values_list("pk", flat=True)[:limit]
-    for run_id in due:
-        result["resent"] += 1
-        transaction.on_commit(lambda run_id=run_id: enqueue.publish_run(run_id))
-    return result

@@ -11,7 +11,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.services import record_audit_event
-from campaigns import enqueue
 from campaigns.connections.models import MetaAdAccount, MetaConnection, MetaPage
 from campaigns.publishing import plan as plans
 from campaigns.publishing import rules
@@ -23,12 +22,12 @@ from campaigns.publishing.models import (
     PublishRun,
     PublishStep,
     RunKind,
-    RunStatus,
     SavedAudience,
     StepKind,
     StepStatus,
 )
-from craftplatform import ratelimit
+from craftplatform import jobs, ratelimit
+from craftplatform.jobs import JobStatus
 from credits import services as credit_services
 from credits.constants import HoldStatus, Operation
 from credits.errors import CreditError
@@ -292,7 +291,6 @@ def request_publish(*, user, campaign: Campaign, activate: bool = False) -> Publ
             user=user,
             kind=RunKind.PUBLISH,
             initial_status=DeliveryStatus.ACTIVE if activate else DeliveryStatus.PAUSED,
-            max_attempts=settings.CAMPAIGN_PUBLISH_MAX_ATTEMPTS,
         )
         position = 0
         for image in plan.images:
@@ -336,7 +334,7 @@ def request_publish(*, user, campaign: Campaign, activate: bool = False) -> Publ
             target=campaign,
             details={"run_id": str(run.pk), "initial_status": run.initial_status, **plan.counts},
         )
-        transaction.on_commit(lambda: enqueue.publish_run(run.pk))
+        jobs.enqueue(PublishRun, run.pk)
     return run
 
 
@@ -360,47 +358,62 @@ def _hold_price(run: PublishRun) -> None:
     run.save(update_fields=["credits_quoted", "hold", "updated_at"])
 
 
+def _reopen(run: PublishRun, *, kind: str) -> None:
+    """A stopped run queued again; `attempts` keeps counting (it is the fencing token)."""
+    reopened = PublishRun.objects.filter(pk=run.pk, status__in=[JobStatus.FAILED, JobStatus.CANCELLED]).update(
+        **jobs.queued_fields(),
+        kind=kind,
+        retry_at=None,
+        error_code="",
+        error_message="",
+        error_step="",
+        error_hint="",
+        meta_error_code=None,
+        completed_at=None,
+        hold=run.hold,
+        credits_quoted=run.credits_quoted,
+        updated_at=timezone.now(),
+    )
+    if not reopened:
+        raise CampaignError("This publish is not stopped.")
+    jobs.enqueue(PublishRun, run.pk)
+
+
+def _connected(user) -> None:
+    connection = _connection(user)
+    if connection is None or not connection.can_publish:
+        raise CampaignError("Connect Meta again first: the run continues once Meta accepts CraftAds' access.")
+
+
 def resume_publish(*, user, run: PublishRun) -> PublishRun:
     """Continue a stopped run where it stopped: created objects keep their ids, nothing is made twice."""
     with transaction.atomic():
-        run = PublishRun.objects.select_for_update().get(pk=run.pk, user=user)
-        if not run.resumable:
+        run = PublishRun.objects.select_for_update(of=("self",)).select_related("hold").get(pk=run.pk, user=user)
+        if not run.resumable or run.kind != RunKind.PUBLISH:
             raise CampaignError("This publish is not stopped, so there is nothing to resume.")
-        connection = _connection(user)
-        if connection is None or not connection.can_publish:
-            raise CampaignError("Connect Meta again first: the run resumes once Meta accepts CraftAds' access.")
+        _connected(user)
         if run.hold_id is None or run.hold.status != HoldStatus.HELD:
-            run.hold = None
+            run.hold = None  # the failure returned the credits: hold the price again
             _hold_price(run)
-        run.status, run.retry_at = RunStatus.QUEUED, None
-        run.attempts = 0
-        run.error_step = run.error_message = run.error_hint = ""
-        run.error_code = None
-        run.save()
         PublishStep.objects.filter(run=run, status=StepStatus.FAILED).update(
             status=StepStatus.PENDING, error_message=""
         )
         Campaign.objects.filter(pk=run.campaign_id).update(
             status=CampaignStatus.PUBLISHING, last_publish_result="Resuming…"
         )
+        _reopen(run, kind=RunKind.PUBLISH)
         record_audit_event(actor=user, action="campaigns.publish_resumed", target=run.campaign)
-        transaction.on_commit(lambda: enqueue.publish_run(run.pk))
     return run
 
 
 def delete_created(*, user, run: PublishRun) -> PublishRun:
-    """Remove from Meta what a stopped run created (ads first), then the campaign is a draft again."""
+    """Remove from Meta what a stopped run created (ads first); then the campaign is a draft again."""
     with transaction.atomic():
         run = PublishRun.objects.select_for_update().get(pk=run.pk, user=user)
         if not run.resumable:
             raise CampaignError("Only a stopped publish can be deleted.")
-        connection = _connection(user)
-        if connection is None or not connection.can_publish:
-            raise CampaignError("Connect Meta again first: deleting needs CraftAds' access.")
-        run.kind, run.status, run.attempts, run.retry_at = RunKind.DELETE, RunStatus.QUEUED, 0, None
-        run.save()
-        if run.hold_id:
-            transaction.on_commit(lambda: credit_services.release_hold(hold_id=run.hold_id))
+        _connected(user)
+        run.hold, run.credits_quoted = None, 0  # deleting costs nothing
+        _reopen(run, kind=RunKind.DELETE)
         record_audit_event(actor=user, action="campaigns.publish_delete_requested", target=run.campaign)
-        transaction.on_commit(lambda: enqueue.publish_run(run.pk))
     return run

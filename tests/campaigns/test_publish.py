@@ -1,15 +1,24 @@
 """Publishing against the fake Graph API: what is created, once, PAUSED; waits, re-auth, resume."""
 
+from datetime import timedelta
+
 import pytest
 
 from campaigns.connections.models import ConnectionStatus
 from campaigns.publishing import runner
 from campaigns.publishing import services as publishing
-from campaigns.publishing.models import CampaignStatus, PublishRun, RunStatus, StepStatus
+from campaigns.publishing.models import CampaignStatus, PublishRun, RunState, StepStatus
 from tests.campaigns.support import connect, draft
 from tests.fakes import graph_server
 
 pytestmark = pytest.mark.django_db
+
+
+def requested(user, campaign, capture):
+    """A publish requested, its task message not run (the test runs the job itself)."""
+    with capture(execute=False):
+        run = publishing.request_publish(user=user, campaign=campaign)
+    return run
 
 
 def test_publish_creates_each_object_once_and_paused(user, graph, django_capture_on_commit_callbacks):
@@ -21,7 +30,7 @@ def test_publish_creates_each_object_once_and_paused(user, graph, django_capture
     with django_capture_on_commit_callbacks(execute=True):
         run = publishing.request_publish(user=user, campaign=campaign)
     run.refresh_from_db()
-    assert run.status == RunStatus.SUCCEEDED, run.error_message
+    assert run.state == RunState.SUCCEEDED, run.error_message
     assert dict(graph.created) == {"adimage": 3, "campaign": 1, "adset": 1, "adcreative": 1, "ad": 1}
     assert {o["status"] for kind in ("campaign", "adset", "ad") for o in graph.live(kind)} == {"PAUSED"}
     [creative] = graph.live("adcreative")
@@ -65,7 +74,7 @@ def test_images_already_at_meta_are_not_uploaded_again(user, graph, django_captu
     with django_capture_on_commit_callbacks(execute=True):
         run = publishing.request_publish(user=user, campaign=second)
     run.refresh_from_db()
-    assert run.status == RunStatus.SUCCEEDED
+    assert run.state == RunState.SUCCEEDED
     assert graph.created["adimage"] == 3
     assert run.steps.filter(kind="image", reused=True).count() == 3
 
@@ -76,10 +85,11 @@ def test_a_retry_after_meta_created_but_we_did_not_store_finds_it(user, graph, d
     campaign = draft(user)
     # The ad set creation answers after the lease ran out elsewhere: simulate by a 5xx *after* Meta created.
     graph.fail_next("POST", r"/adsets$", graph_server.server_error())
-    with django_capture_on_commit_callbacks(execute=True):
-        run = publishing.request_publish(user=user, campaign=campaign)
+    run = requested(user, campaign, django_capture_on_commit_callbacks)
+    assert runner.run_publish(run_id=run.pk) == "retrying"
     run.refresh_from_db()
-    assert run.status == RunStatus.WAITING
+    assert run.state == RunState.QUEUED
+    assert run.attempts == 1
     # Meta had in fact created the campaign; a run killed right after would find it by its key.
     step = run.steps.get(kind="campaign")
     step_id = step.meta_id
@@ -96,17 +106,20 @@ def test_rate_limits_wait_what_meta_says_then_complete(user, graph, django_captu
     campaign = draft(user)
     graph.fail_next("POST", r"/campaigns$", graph_server.rate_limited(17))
     graph.fail_next("POST", r"/adsets$", graph_server.rate_limited(80004, wait_minutes=3))
-    with django_capture_on_commit_callbacks(execute=True):
-        run = publishing.request_publish(user=user, campaign=campaign)
+    run = requested(user, campaign, django_capture_on_commit_callbacks)
+    assert runner.run_publish(run_id=run.pk) == "waiting"
     run.refresh_from_db()
-    assert (run.status, run.error_code) == (RunStatus.WAITING, 17)
-    assert 0 < (run.retry_at - run.updated_at).total_seconds() <= 2  # minimum wait (1 s in tests)
-    assert runner.run_publish(run_id=run.pk) == "skipped"  # not due yet
+    assert (run.state, run.meta_error_code) == (RunState.WAITING, 17)
+    assert 1 <= (run.enqueued_at - run.queued_at).total_seconds() <= 2  # the minimum wait (1 s in tests)
+    assert runner.run_publish(run_id=run.pk) == "early"  # not due yet: queued again, nothing sent
+    assert len(graph.requests_to("POST", r"/campaigns$")) == 1
     PublishRun.objects.filter(pk=run.pk).update(retry_at=None)
     assert runner.run_publish(run_id=run.pk) == "waiting"
     run.refresh_from_db()
-    assert run.error_code == 80004
-    assert (run.retry_at - run.updated_at).total_seconds() >= 180  # estimated_time_to_regain_access: 3 minutes
+    assert run.meta_error_code == 80004
+    # estimated_time_to_regain_access: 3 minutes; the message is sent with that countdown.
+    assert (run.enqueued_at - run.queued_at).total_seconds() >= 180
+    assert run.retry_at >= run.enqueued_at - timedelta(seconds=1)
     PublishRun.objects.filter(pk=run.pk).update(retry_at=None)
     assert runner.run_publish(run_id=run.pk) == "done"
     assert graph.created["campaign"] == graph.created["adset"] == graph.created["ad"] == 1
@@ -122,7 +135,7 @@ def test_an_expired_token_mid_publish_asks_to_reconnect_then_resumes(
         run = publishing.request_publish(user=user, campaign=campaign)
     run.refresh_from_db()
     connection.refresh_from_db()
-    assert run.status == RunStatus.NEEDS_REAUTH
+    assert run.state == RunState.NEEDS_REAUTH
     assert run.resumable
     assert connection.status == ConnectionStatus.NEEDS_REAUTH
     assert [m.subject for m in mailoutbox] == ["Reconnect Meta to keep your campaigns running"]
@@ -132,7 +145,7 @@ def test_an_expired_token_mid_publish_asks_to_reconnect_then_resumes(
     with django_capture_on_commit_callbacks(execute=True):
         publishing.resume_publish(user=user, run=run)
     run.refresh_from_db()
-    assert run.status == RunStatus.SUCCEEDED
+    assert run.state == RunState.SUCCEEDED
     assert dict(graph.created) == {"adimage": 3, "campaign": 1, "adset": 1, "adcreative": 1, "ad": 1}
 
 
@@ -143,7 +156,7 @@ def test_a_refused_object_shows_metas_words_and_can_be_deleted(user, graph, djan
     with django_capture_on_commit_callbacks(execute=True):
         run = publishing.request_publish(user=user, campaign=campaign)
     run.refresh_from_db()
-    assert run.status == RunStatus.FAILED
+    assert run.state == RunState.FAILED
     assert run.error_message == "Ad text too long: Shorten the primary text."
     assert run.error_step
     assert run.error_hint
@@ -153,7 +166,7 @@ def test_a_refused_object_shows_metas_words_and_can_be_deleted(user, graph, djan
         publishing.delete_created(user=user, run=run)
     run.refresh_from_db()
     campaign.refresh_from_db()
-    assert run.status == RunStatus.DELETED
+    assert run.state == RunState.DELETED
     assert campaign.status == CampaignStatus.DRAFT
     assert campaign.meta_campaign_id == ""
     assert graph.live("campaign") == graph.live("adset") == graph.live("adcreative") == []
