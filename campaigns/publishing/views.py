@@ -320,7 +320,7 @@ def review(request, campaign_id):
     campaign = selectors.get_campaign_for_user(request.user, campaign_id)
     if campaign.status != CampaignStatus.DRAFT:
         return redirect("campaigns:detail", campaign_id=campaign.pk)
-    form = forms.ReviewForm(request.POST or None)
+    form = forms.ReviewForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             run = services.request_publish(user=request.user, campaign=campaign, activate=form.cleaned_data["activate"])
