@@ -1,9 +1,12 @@
-from django.urls import path
+from django.urls import include, path
 
-from campaigns import views
+from campaigns.connections import urls as connection_urls
+from campaigns.publishing import urls as publishing_urls
 
 app_name = "campaigns"
 
 urlpatterns = [
-    path("", views.index, name="index"),
+    # Meta connection and publishing (issue 13).
+    path("", include(publishing_urls)),
+    path("connection/", include(connection_urls)),
 ]

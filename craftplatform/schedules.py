@@ -88,6 +88,16 @@ SCHEDULES: list[Schedule] = [
         description="Removes free-plan files past their retention and marks the assets expired.",
         expires_seconds=6 * 3600,
     ),
+    # -- Campaigns (Meta publishing) --------------------------------------------------
+    Schedule(
+        name="warn expiring Meta connections",
+        task="campaigns.tasks.warn_expiring_connections_task",
+        crontab={"minute": "10", "hour": "8"},
+        queue="sync",
+        # Long-lived tokens last about 60 days: users are told 7 days before (banner and email).
+        description="Emails users whose Meta login expires within 7 days.",
+        expires_seconds=6 * 3600,
+    ),
 ]
 
 

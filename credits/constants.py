@@ -47,6 +47,8 @@ class Operation(models.TextChoices):
     VECTORIZE = "vectorize", "Vectorize"
     AI_COPY = "ai_copy", "AI copy variants"
     AI_IMAGE = "ai_image", "AI image"
+    # Campaigns: publishing one campaign to Meta (default 0 credits; operators may charge).
+    CAMPAIGN_PUBLISH = "campaign_publish", "Publish a campaign to Meta"
 
 
 class Tier(models.TextChoices):

@@ -149,7 +149,8 @@ class PricingRule(MutableModel):
     class Meta:
         ordering = ["operation"]
         indexes = [models.Index(fields=["enabled"], name="credits_pricing_enabled")]
-        constraints = [models.CheckConstraint(condition=Q(base_cost__gte=1), name="credits_pricing_cost_positive")]
+        # 0 is a free action an operator may price later (campaign_publish ships at 0).
+        constraints = [models.CheckConstraint(condition=Q(base_cost__gte=0), name="credits_pricing_cost_not_negative")]
 
     def __str__(self) -> str:
         return f"{self.get_operation_display()}: {self.base_cost} credits"

@@ -47,6 +47,8 @@ SEEDING_MIGRATIONS = [
     ("credits.migrations.0002_ledger_append_only_and_default_prices", "add_prices"),
     ("credits.migrations.0004_default_plans_and_packs", "seed"),
     ("generations.migrations.0002_seed_ai_providers", "seed_providers"),
+    # Campaigns: the campaign_publish price.
+    ("credits.migrations.0007_campaign_publish_price", "seed"),
 ]
 
 

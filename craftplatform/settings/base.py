@@ -494,3 +494,23 @@ CONTENT_SECURITY_POLICY = {
 }
 INSTALLED_APPS.append("csp")
 MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+
+# ---------------------------------------------------------------------------
+# Campaigns: Meta (connect and publish). See README "Campaigns and Meta".
+# ---------------------------------------------------------------------------
+# The Meta app (developers.facebook.com) that users connect through. Without both, users can still
+# draft campaigns and the Campaigns area says that publishing needs the operator to configure one.
+META_APP_ID = env("META_APP_ID", default="")
+META_APP_SECRET = env("META_APP_SECRET", default="")
+# Only for tests and demos: point the SDK (and Facebook Login's dialog) at another server.
+META_GRAPH_URL = env("META_GRAPH_URL", default="https://graph.facebook.com").rstrip("/")
+META_OAUTH_DIALOG_URL = env("META_OAUTH_DIALOG_URL", default="https://www.facebook.com/v23.0/dialog/oauth")
+META_API_VERSION = env("META_API_VERSION", default="v23.0")
+META_TIMEOUT_SECONDS = env.int("META_TIMEOUT_SECONDS", default=30)
+# A rate-limited publish waits at least this long (and at least what Meta's usage headers say).
+META_RATE_LIMIT_MIN_WAIT_SECONDS = env.int("META_RATE_LIMIT_MIN_WAIT_SECONDS", default=60)
+# A publish run holds its lease this long; attempts (worker deaths, transient Meta errors) are capped.
+CAMPAIGN_PUBLISH_LEASE_SECONDS = env.int("CAMPAIGN_PUBLISH_LEASE_SECONDS", default=5 * 60)
+CAMPAIGN_PUBLISH_MAX_ATTEMPTS = env.int("CAMPAIGN_PUBLISH_MAX_ATTEMPTS", default=8)
+# "Publish" and status changes per user per hour.
+CAMPAIGN_PUBLISH_RATE_LIMIT = env.int("CAMPAIGN_PUBLISH_RATE_LIMIT", default=30)

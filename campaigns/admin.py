@@ -1,0 +1,4 @@
+"""The campaigns app's admin, gathered from its sub-packages."""
+
+from campaigns.connections import admin as connections_admin  # noqa: F401
+from campaigns.publishing import admin as publishing_admin  # noqa: F401

@@ -1,0 +1,43 @@
+"""The campaigns app's REST routes (mounted under /api/v1/), gathered from its sub-packages."""
+
+from django.urls import path
+
+from campaigns.connections import api as connections_api
+from campaigns.publishing import api as publishing_api
+
+urlpatterns = [
+    # Meta connection and publishing (issue 13).
+    path("meta/connection/", connections_api.ConnectionView.as_view(), name="api-meta-connection"),
+    path("campaigns/", publishing_api.CampaignListView.as_view(), name="api-campaigns"),
+    path("campaigns/<uuid:campaign_id>/", publishing_api.CampaignDetailView.as_view(), name="api-campaign-detail"),
+    path(
+        "campaigns/<uuid:campaign_id>/creatives/",
+        publishing_api.CampaignCreativesView.as_view(),
+        name="api-campaign-creatives",
+    ),
+    path(
+        "campaigns/<uuid:campaign_id>/review/", publishing_api.CampaignReviewView.as_view(), name="api-campaign-review"
+    ),
+    path(
+        "campaigns/<uuid:campaign_id>/publish/",
+        publishing_api.CampaignPublishView.as_view(),
+        name="api-campaign-publish",
+    ),
+    path(
+        "campaigns/<uuid:campaign_id>/changes/",
+        publishing_api.CampaignControlView.as_view(),
+        name="api-campaign-changes",
+    ),
+    path("campaigns/<uuid:campaign_id>/runs/", publishing_api.CampaignRunsView.as_view(), name="api-campaign-runs"),
+    path("campaign-runs/<uuid:run_id>/", publishing_api.RunDetailView.as_view(), name="api-campaign-run"),
+    path(
+        "campaign-runs/<uuid:run_id>/resume/",
+        publishing_api.RunActionView.as_view(action="resume"),
+        name="api-campaign-run-resume",
+    ),
+    path(
+        "campaign-runs/<uuid:run_id>/delete-created/",
+        publishing_api.RunActionView.as_view(action="delete"),
+        name="api-campaign-run-delete",
+    ),
+]

@@ -1,0 +1,11 @@
+"""The campaigns app's models, gathered from its sub-packages (DESIGN.md section 3)."""
+
+from campaigns.connections.models import ConnectionStatus, MetaAdAccount, MetaConnection, MetaPage  # noqa: F401
+from campaigns.publishing.models import (  # noqa: F401
+    Campaign,
+    CampaignAsset,
+    CampaignChange,
+    PublishRun,
+    PublishStep,
+    SavedAudience,
+)
