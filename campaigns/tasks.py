@@ -4,6 +4,8 @@ from celery import shared_task
 
 from campaigns.connections import services as connection_services
 from campaigns.publishing import runner
+from campaigns.sync import runner as sync_runner
+from campaigns.sync import services as sync_services
 
 
 @shared_task(name="campaigns.tasks.run_publish_task", acks_late=True)
@@ -16,3 +18,14 @@ def run_publish_task(run_id: str) -> str:
 @shared_task(name="campaigns.tasks.warn_expiring_connections_task")
 def warn_expiring_connections_task() -> int:
     return connection_services.warn_expiring_connections()
+
+
+@shared_task(name="campaigns.tasks.run_sync_task", acks_late=True)
+def run_sync_task(run_id: str) -> str:
+    """One ad account's sync, on the shared job runner: safe to run twice (claim by attempt, upserts)."""
+    return sync_runner.run_sync(run_id=run_id)
+
+
+@shared_task(name="campaigns.tasks.schedule_daily_syncs_task")
+def schedule_daily_syncs_task() -> int:
+    return sync_services.schedule_daily_syncs()

@@ -72,6 +72,16 @@ SCHEDULES: list[Schedule] = [
     ),
     # -- Campaigns (Meta publishing) --------------------------------------------------
     Schedule(
+        name="sync Meta performance",
+        task="campaigns.tasks.schedule_daily_syncs_task",
+        crontab={"minute": "20", "hour": "5"},
+        queue="sync",
+        # One sync per connected ad account per day (the database refuses a second for the same day),
+        # after Meta has closed the previous day in most time zones.
+        description="Queues the daily performance sync of every selected Meta ad account.",
+        expires_seconds=6 * 3600,
+    ),
+    Schedule(
         name="warn expiring Meta connections",
         task="campaigns.tasks.warn_expiring_connections_task",
         crontab={"minute": "10", "hour": "8"},

@@ -9,3 +9,4 @@ from campaigns.publishing.models import (  # noqa: F401
     PublishStep,
     SavedAudience,
 )
+from campaigns.sync.models import Breakdown, PerformanceRecord, SyncKind, SyncRun  # noqa: F401

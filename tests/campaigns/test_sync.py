@@ -1,0 +1,169 @@
+"""The performance sync against the fake Graph API: stores rows, follows restatements, writes nothing
+when nothing changed, waits out rate limits, halves what Meta finds too much, keeps rows when the
+token dies, and never runs twice at once for one account."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from campaigns.connections.models import ConnectionStatus
+from campaigns.publishing import runner as publish_runner
+from campaigns.publishing import services as publishing
+from campaigns.sync import runner, services
+from campaigns.sync.models import PerformanceRecord, SyncKind, SyncRun
+from craftplatform.jobs import JobStatus
+from tests.campaigns.support import connect, draft
+from tests.fakes import graph_server
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def published(user, graph, settings, django_capture_on_commit_callbacks):
+    """A published campaign (1 ad) on act_111; syncs read 5 days."""
+    settings.META_SYNC_RESTATE_DAYS = 5
+    settings.META_SYNC_WINDOW_DAYS = 3
+    settings.META_SYNC_PAGE_SIZE = 4
+    connection = connect(user, graph)
+    campaign = draft(user)
+    with django_capture_on_commit_callbacks(execute=False):
+        run = publishing.request_publish(user=user, campaign=campaign)
+    assert publish_runner.run_publish(run_id=run.pk) == "done"
+    campaign.refresh_from_db()
+    return connection.ad_accounts.get(account_id="act_111"), campaign
+
+
+def _sync(ad_account, capture, kind=SyncKind.MANUAL) -> SyncRun:
+    with capture(execute=False):
+        run, created = services.request_sync(ad_account=ad_account, kind=kind)
+    assert created
+    return run
+
+
+def _finish(run: SyncRun) -> str:
+    outcome = runner.run_sync(run_id=run.pk)
+    run.refresh_from_db()
+    return outcome
+
+
+def test_a_sync_stores_every_ad_day_and_breakdown_and_links_it_to_the_creative(
+    published, graph, django_capture_on_commit_callbacks
+):
+    ad_account, campaign = published
+    run = _sync(ad_account, django_capture_on_commit_callbacks)
+    assert _finish(run) == "done"
+    assert run.status == JobStatus.COMPLETED
+    # 1 ad, 5 days, 2 placements + 2 age and gender groups each
+    assert PerformanceRecord.objects.count() == 20
+    assert (run.rows_fetched, run.rows_inserted, run.rows_updated, run.rows_unchanged) == (20, 20, 0, 0)
+    row = PerformanceRecord.objects.filter(breakdown="placement").order_by("date", "publisher_platform").first()
+    asset = campaign.assets.get()
+    assert (row.campaign_id, row.campaign_asset_id) == (campaign.pk, asset.pk)
+    assert row.campaign_asset.generation.template_id is not None  # traceable to the template
+    assert row.currency == "EUR"
+    assert row.attribution_setting == "7d_click_1d_view"
+    assert row.ctr == (Decimal(row.clicks * 100) / row.impressions).quantize(Decimal("0.0001"))
+    assert row.conversions == int(row.actions["purchase"])
+    assert len(graph.requests_to("GET", r"/act_111/insights$")) >= 4  # windows of 3 days, pages of 4
+
+
+def test_a_restated_day_is_updated_and_nothing_is_duplicated_and_unchanged_data_writes_nothing(
+    published, graph, django_capture_on_commit_callbacks
+):
+    ad_account, campaign = published
+    _finish(_sync(ad_account, django_capture_on_commit_callbacks))
+    ad_id = campaign.assets.get().meta_ad_id
+    day3 = (timezone.now().date() - timedelta(days=2)).isoformat()
+    graph.restate(ad_id, day3, spend="123.45")
+
+    second = _sync(ad_account, django_capture_on_commit_callbacks)
+    assert _finish(second) == "done"
+    assert PerformanceRecord.objects.count() == 20
+    assert (second.rows_inserted, second.rows_updated, second.rows_unchanged) == (0, 4, 16)
+    assert set(PerformanceRecord.objects.filter(date=day3).values_list("spend", flat=True)) == {Decimal("123.45")}
+
+    third = _sync(ad_account, django_capture_on_commit_callbacks)
+    assert _finish(third) == "done"
+    assert (third.rows_inserted, third.rows_updated, third.rows_unchanged) == (0, 0, 20)
+
+
+def test_a_rate_limit_mid_sync_waits_what_meta_says_then_completes(
+    published, graph, django_capture_on_commit_callbacks
+):
+    ad_account, _ = published
+    run = _sync(ad_account, django_capture_on_commit_callbacks)
+    graph.fail_next("GET", r"/act_111/insights$", graph_server.rate_limited(80004, wait_minutes=2))
+    with django_capture_on_commit_callbacks(execute=False):
+        assert _finish(run) == "waiting"
+    assert run.status == JobStatus.QUEUED
+    assert run.rate_limit_waits == 1
+    assert (run.retry_at - timezone.now()).total_seconds() > 100
+    with django_capture_on_commit_callbacks(execute=False):
+        assert _finish(run) == "early"  # the message came early: queued again, nothing asked of Meta
+    SyncRun.objects.filter(pk=run.pk).update(retry_at=None)
+    assert _finish(run) == "done"
+    assert PerformanceRecord.objects.count() == 20
+
+
+def test_too_much_data_halves_the_window_until_meta_answers(published, graph, django_capture_on_commit_callbacks):
+    ad_account, _ = published
+    graph.max_ad_days = 1  # only one ad-day per request
+    run = _sync(ad_account, django_capture_on_commit_callbacks)
+    assert _finish(run) == "done"
+    assert PerformanceRecord.objects.count() == 20
+
+
+def test_an_expired_token_mid_sync_flags_the_connection_and_keeps_what_was_stored(
+    published, graph, django_capture_on_commit_callbacks, mailoutbox
+):
+    ad_account, _ = published
+    run = _sync(ad_account, django_capture_on_commit_callbacks)
+    # The first two pages come through, then the token dies.
+    calls = {"n": 0}
+    original = graph.route
+
+    def dying(method, parts, params):
+        if parts[-1:] == ["insights"]:
+            calls["n"] += 1
+            if calls["n"] > 2:
+                raise graph_server.token_expired()
+        return original(method, parts, params)
+
+    graph.route = dying
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _finish(run) == "needs_reauth"
+    assert run.status == JobStatus.FAILED
+    assert "Connect Meta again" in run.error_message
+    ad_account.connection.refresh_from_db()
+    assert ad_account.connection.status == ConnectionStatus.NEEDS_REAUTH
+    kept = PerformanceRecord.objects.count()
+    assert kept > 0
+    assert run.rows_inserted == kept
+
+
+def test_two_beat_ticks_and_sync_now_during_a_sync_make_one_sync_per_account(
+    published, user, django_capture_on_commit_callbacks
+):
+    ad_account, _ = published
+    with django_capture_on_commit_callbacks(execute=False):
+        assert services.schedule_daily_syncs() == 1
+        assert services.schedule_daily_syncs() == 0
+        run, created = services.sync_now(user=user, ad_account=ad_account)
+    assert not created
+    assert SyncRun.objects.count() == 1
+    _finish(run)
+    with django_capture_on_commit_callbacks(execute=False):
+        assert services.schedule_daily_syncs() == 0  # today's daily sync ran already
+    assert SyncRun.objects.count() == 1
+
+
+def test_sync_now_is_rate_limited_per_user(published, user, settings, django_capture_on_commit_callbacks):
+    ad_account, _ = published
+    settings.META_SYNC_NOW_PER_HOUR = 1
+    with django_capture_on_commit_callbacks(execute=False):
+        run, _ = services.sync_now(user=user, ad_account=ad_account)
+    _finish(run)
+    with pytest.raises(services.SyncError, match="1 syncs this hour"):
+        services.sync_now(user=user, ad_account=ad_account)
