@@ -4,6 +4,7 @@ from django.urls import path
 
 from campaigns.connections import api as connections_api
 from campaigns.publishing import api as publishing_api
+from campaigns.sync import api as sync_api
 
 urlpatterns = [
     # Meta connection and publishing (issue 13).
@@ -40,4 +41,7 @@ urlpatterns = [
         publishing_api.RunActionView.as_view(action="delete"),
         name="api-campaign-run-delete",
     ),
+    # Performance sync (issue 14).
+    path("performance/", sync_api.PerformanceListView.as_view(), name="api-performance"),
+    path("sync-runs/", sync_api.SyncRunListView.as_view(), name="api-sync-runs"),
 ]

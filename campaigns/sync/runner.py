@@ -17,10 +17,9 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.db.models import Min
+from django.db.models import Min, Sum
 from django.utils import timezone
 
 from campaigns.connections import services as connection_services
@@ -28,8 +27,8 @@ from campaigns.connections.models import MetaAdAccount
 from campaigns.meta import insights
 from campaigns.meta.errors import MetaAuthError, MetaError, MetaRateLimited, MetaTransientError
 from campaigns.publishing.models import Campaign, CampaignChange
-from campaigns.sync import ingest
-from campaigns.sync.models import Breakdown, SyncRun
+from campaigns.sync import ingest, selectors
+from campaigns.sync.models import Breakdown, PerformanceRecord, SyncRun
 from craftplatform import jobs
 from craftplatform.jobs import LostLease
 
@@ -69,14 +68,6 @@ def _windows(since: date, until: date, days: int) -> list[tuple[date, date]]:
     return windows
 
 
-def _account_today(ad_account: MetaAdAccount) -> date:
-    try:
-        zone = ZoneInfo(ad_account.timezone_name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return timezone.now().astimezone(zone).date()
-
-
 def run_sync(*, run_id) -> str:
     """Run (or continue) one sync. Safe to call twice: only the claim's winner works."""
     number = jobs.claim(SyncRun, run_id)
@@ -95,7 +86,7 @@ def run_sync(*, run_id) -> str:
     try:
         if run.since is None:
             first = not SyncRun.objects.filter(ad_account=ad_account, status=jobs.JobStatus.COMPLETED).exists()
-            since, until = sync_range(ad_account, today=_account_today(ad_account), first_sync=first)
+            since, until = sync_range(ad_account, today=selectors.account_today(ad_account), first_sync=first)
             with jobs.fenced(SyncRun, run_id, attempt=number) as locked:
                 locked.since, locked.until = since, until
                 locked.save(update_fields=["since", "until", "updated_at"])
@@ -225,6 +216,15 @@ def _finish(attempt: Attempt) -> str:
 
     jobs.complete(SyncRun, attempt.run_id, attempt=attempt.number, store=store)
     now = timezone.now()
+    # The campaigns' cached totals: spend so far, from the placement report (every ad, every day).
+    spent = (
+        PerformanceRecord.objects.filter(ad_account=attempt.ad_account, breakdown=Breakdown.PLACEMENT)
+        .exclude(campaign=None)
+        .values("campaign")
+        .annotate(total=Sum("spend"))
+    )
+    for row in spent:
+        Campaign.objects.filter(pk=row["campaign"]).update(spend=row["total"], updated_at=now)
     type(attempt.ad_account.connection).objects.filter(pk=attempt.ad_account.connection_id).update(
         last_synced_at=now, updated_at=now
     )
