@@ -72,7 +72,11 @@ def token_expired() -> GraphError:
     )
 
 
-def rate_limited(code: int = 17, *, wait_minutes: int = 0, account_id: str = "") -> GraphError:
+def rate_limited(
+    code: int = 17, *, wait_minutes: int = 0, reset_seconds: int | None = None, account_id: str = ""
+) -> GraphError:
+    """Graph's rate-limit error with its usage headers: `estimated_time_to_regain_access` is in minutes
+    (business use case header); `reset_time_duration` (ad account header) in seconds."""
     messages = {
         4: "Application request limit reached",
         17: "User request limit reached",
@@ -94,7 +98,12 @@ def rate_limited(code: int = 17, *, wait_minutes: int = 0, account_id: str = "")
                 ]
             }
         ),
-        "x-ad-account-usage": json.dumps({"acc_id_util_pct": 100.0, "reset_time_duration": wait_minutes * 60}),
+        "x-ad-account-usage": json.dumps(
+            {
+                "acc_id_util_pct": 100.0,
+                "reset_time_duration": wait_minutes * 60 if reset_seconds is None else reset_seconds,
+            }
+        ),
         "x-app-usage": json.dumps({"call_count": 100, "total_cputime": 30, "total_time": 40}),
     }
     return GraphError(400, error_body(code, messages.get(code, "Rate limited"), subcode=2446079), usage)
@@ -130,7 +139,7 @@ class FakeGraph:
         self.objects: dict[str, dict[str, dict]] = {kind: {} for kind in EDGE_KINDS.values()}
         self.images: dict[str, dict[str, dict]] = {}  # account -> hash -> image
         self.created: Counter = Counter()
-        self.requests: list[tuple[str, str, dict]] = []
+        self.requests: list[tuple[str, str, dict, float]] = []
         self.failures: list[Failure] = []
         # Insights: numbers are made up from (ad, day, breakdown values), stable from call to call;
         # `restate` changes a day's numbers as Meta does; `max_ad_days` makes a request for more
@@ -216,7 +225,7 @@ class FakeGraph:
         with self.lock:
             self.failures.append(Failure(method.upper(), pattern, error, delay))
 
-    def requests_to(self, method: str, pattern: str) -> list[tuple[str, str, dict]]:
+    def requests_to(self, method: str, pattern: str) -> list[tuple[str, str, dict, float]]:
         return [r for r in self.requests if r[0] == method.upper() and re.search(pattern, r[1])]
 
     def live(self, kind: str) -> list[dict]:
@@ -229,7 +238,7 @@ class FakeGraph:
             parts = parts[1:]
         clean = "/" + "/".join(parts)
         with self.lock:
-            self.requests.append((method, clean, {k: v for k, v in params.items() if k != "access_token"}))
+            self.requests.append((method, clean, {k: v for k, v in params.items() if k != "access_token"}, time.time()))
             failure = next((f for f in self.failures if f.method == method and re.search(f.pattern, clean)), None)
             if failure is not None:
                 self.failures.remove(failure)
@@ -531,7 +540,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _login_dialog(self, params: dict) -> None:
         """Facebook Login's dialog, as if the user agreed at once: back to the app with a code."""
-        self.fake.requests.append(("GET", "/dialog/oauth", dict(params)))
+        self.fake.requests.append(("GET", "/dialog/oauth", dict(params), time.time()))
         code = self.fake.issue_code(params.get("redirect_uri", ""))
         separator = "&" if "?" in params.get("redirect_uri", "") else "?"
         target = (
