@@ -23,6 +23,8 @@ OWN_DATA_ROUTES = {
     "campaigns:disconnect",
     "api-meta-connection",
     "api-campaigns",
+    "api-performance",
+    "api-sync-runs",
 }
 
 
@@ -66,7 +68,13 @@ def test_every_route_answers_404_for_another_users_objects(
     theirs = draft(other_user)
     with django_capture_on_commit_callbacks(execute=True):
         run = publishing.request_publish(user=other_user, campaign=theirs)
-    ids = {"campaign_id": theirs.pk, "asset_id": theirs.assets.get().pk, "run_id": run.pk, "step": "goal"}
+    ids = {
+        "campaign_id": theirs.pk,
+        "asset_id": theirs.assets.get().pk,
+        "run_id": run.pk,
+        "step": "goal",
+        "account_id": theirs.ad_account_id,
+    }
     connect(user, graph)
     draft(user)  # the attacker has objects of their own
     client.force_login(user)

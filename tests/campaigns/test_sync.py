@@ -167,3 +167,30 @@ def test_sync_now_is_rate_limited_per_user(published, user, settings, django_cap
     _finish(run)
     with pytest.raises(services.SyncError, match="1 syncs this hour"):
         services.sync_now(user=user, ad_account=ad_account)
+
+
+def test_the_numbers_page_and_the_api_show_only_the_users_own_rows(
+    published, user, other_user, graph, client, django_capture_on_commit_callbacks
+):
+    ad_account, campaign = published
+    _finish(_sync(ad_account, django_capture_on_commit_callbacks))
+    client.force_login(user)
+    page = client.get(f"/campaigns/{campaign.pk}/performance/?days=7")
+    assert page.status_code == 200
+    totals = page.context["totals"]
+    placement = PerformanceRecord.objects.filter(breakdown="placement")
+    assert totals.spend == sum(r.spend for r in placement)
+    assert totals.impressions == sum(r.impressions for r in placement)
+    assert "Last sync" in page.content.decode()
+    api = client.get("/api/v1/performance/", {"campaign": str(campaign.pk), "breakdown": "demographic"})
+    assert api.status_code == 200
+    assert api.json()["count"] == 10
+    assert {row["gender"] for row in api.json()["results"]} == {"female", "male"}
+    assert client.get("/api/v1/performance/", {"since": "yesterday"}).status_code == 400
+    campaign.refresh_from_db()
+    assert campaign.spend == totals.spend  # the campaign's cached total
+
+    client.force_login(other_user)
+    assert client.get(f"/campaigns/{campaign.pk}/performance/").status_code == 404
+    assert client.get("/api/v1/performance/").json()["count"] == 0
+    assert client.post("/api/v1/sync-runs/", {"ad_account": str(ad_account.pk)}).status_code == 404
