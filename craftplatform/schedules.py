@@ -82,6 +82,15 @@ SCHEDULES: list[Schedule] = [
         expires_seconds=6 * 3600,
     ),
     Schedule(
+        name="roll up template performance",
+        task="campaigns.tasks.rollup_template_metrics_task",
+        crontab={"minute": "50", "hour": "6"},
+        queue="sync",
+        # After the daily syncs: the gallery's "best click-through rate" ranks by synced numbers.
+        description="Rolls synced ad numbers up into each template's daily metrics.",
+        expires_seconds=6 * 3600,
+    ),
+    Schedule(
         name="warn expiring Meta connections",
         task="campaigns.tasks.warn_expiring_connections_task",
         crontab={"minute": "10", "hour": "8"},

@@ -80,6 +80,10 @@ def sync_runs_for(user) -> QuerySet[SyncRun]:
     return SyncRun.objects.filter(user=user).select_related("ad_account").order_by("-created_at")
 
 
+def ad_account_of_run(run_id) -> MetaAdAccount:
+    return SyncRun.objects.select_related("ad_account__connection").get(pk=run_id).ad_account
+
+
 def last_sync(ad_account: MetaAdAccount | None) -> SyncRun | None:
     if ad_account is None:
         return None

@@ -468,6 +468,10 @@ META_SYNC_MAX_ATTEMPTS = env.int("META_SYNC_MAX_ATTEMPTS", default=8)
 META_SYNC_SLOWDOWN_PERCENT = env.int("META_SYNC_SLOWDOWN_PERCENT", default=75)
 META_SYNC_MAX_PAUSE_SECONDS = env.float("META_SYNC_MAX_PAUSE_SECONDS", default=30.0)
 META_SYNC_NOW_PER_HOUR = env.int("META_SYNC_NOW_PER_HOUR", default=4)
+# Template click-through rates are ranked and shown only past this many impressions.
+TEMPLATE_METRICS_MIN_IMPRESSIONS = env.int("TEMPLATE_METRICS_MIN_IMPRESSIONS", default=1000)
+# Days of synced numbers the nightly template-metrics rollup recomputes.
+TEMPLATE_METRICS_ROLLUP_DAYS = env.int("TEMPLATE_METRICS_ROLLUP_DAYS", default=28)
 # A publish run holds its lease this long; attempts (worker deaths, transient Meta errors) are capped.
 CAMPAIGN_PUBLISH_LEASE_SECONDS = env.int("CAMPAIGN_PUBLISH_LEASE_SECONDS", default=5 * 60)
 CAMPAIGN_PUBLISH_MAX_ATTEMPTS = env.int("CAMPAIGN_PUBLISH_MAX_ATTEMPTS", default=8)

@@ -58,7 +58,7 @@ def test_a_worker_killed_mid_publish_then_resumed_creates_nothing_twice(
     redis_broker_url,  # noqa: F811
     start_worker,
     fake,
-):  # noqa: F811
+):
     user = UserFactory()
     connect(user, fake)
     campaign = draft(user)
@@ -119,7 +119,7 @@ def test_a_token_expiring_mid_publish_asks_to_reconnect_and_resumes(
     start_worker,
     fake,
     client,
-):  # noqa: F811
+):
     user = UserFactory()
     connect(user, fake)
     campaign = draft(user)

@@ -9,43 +9,14 @@ import pytest
 from django.utils import timezone
 
 from campaigns.connections.models import ConnectionStatus
-from campaigns.publishing import runner as publish_runner
-from campaigns.publishing import services as publishing
-from campaigns.sync import runner, services
-from campaigns.sync.models import PerformanceRecord, SyncKind, SyncRun
+from campaigns.sync import services
+from campaigns.sync.models import PerformanceRecord, SyncRun
 from craftplatform.jobs import JobStatus
-from tests.campaigns.support import connect, draft
+from tests.campaigns.support import finish_sync as _finish
+from tests.campaigns.support import requested_sync as _sync
 from tests.fakes import graph_server
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def published(user, graph, settings, django_capture_on_commit_callbacks):
-    """A published campaign (1 ad) on act_111; syncs read 5 days."""
-    settings.META_SYNC_RESTATE_DAYS = 5
-    settings.META_SYNC_WINDOW_DAYS = 3
-    settings.META_SYNC_PAGE_SIZE = 4
-    connection = connect(user, graph)
-    campaign = draft(user)
-    with django_capture_on_commit_callbacks(execute=False):
-        run = publishing.request_publish(user=user, campaign=campaign)
-    assert publish_runner.run_publish(run_id=run.pk) == "done"
-    campaign.refresh_from_db()
-    return connection.ad_accounts.get(account_id="act_111"), campaign
-
-
-def _sync(ad_account, capture, kind=SyncKind.MANUAL) -> SyncRun:
-    with capture(execute=False):
-        run, created = services.request_sync(ad_account=ad_account, kind=kind)
-    assert created
-    return run
-
-
-def _finish(run: SyncRun) -> str:
-    outcome = runner.run_sync(run_id=run.pk)
-    run.refresh_from_db()
-    return outcome
 
 
 def test_a_sync_stores_every_ad_day_and_breakdown_and_links_it_to_the_creative(
