@@ -11,6 +11,7 @@ from craftplatform.errors import DomainError
 from credits import services as credit_services
 from credits.models import CreditTransaction, TransactionType
 from generations import admin_library, admin_operations, admin_providers  # noqa: F401
+from generations import selectors as generation_selectors
 from generations.models import Asset, Generation, GenerationStatus
 from generations.services import generation as generation_services
 
@@ -105,7 +106,7 @@ class GenerationAdmin(admin.ModelAdmin):
                 hold.amount,
                 hold.get_status_display(),
             )
-            for hold in generation_services.unsettled_holds(obj)
+            for hold in generation_selectors.unsettled_holds(obj)
         ]
         return format_html("<br>".join(["{}"] * len(rows)), *rows) if rows else "—"
 

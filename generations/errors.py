@@ -19,3 +19,12 @@ class InvalidGenerationRequest(GenerationError):
 
 class GenerationNotRetryable(GenerationError):
     default_message = "Only a failed generation can be retried."
+
+
+class RequestKeyConflict(GenerationError):
+    """The request key was already used for a different request (answered 409 by the API)."""
+
+    default_message = "This request was already made with different choices. Reload the page and try again."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.default_message, code="idempotency_conflict")

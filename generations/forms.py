@@ -64,14 +64,20 @@ class CustomiseForm(forms.Form):
                 limit = slot.get("max_chars", 100)
                 widget = forms.Textarea(attrs={"rows": 2}) if limit > 60 else forms.TextInput()
                 widget.attrs.update({"maxlength": limit, "data-char-limit": limit})
+                required = slot.get("required", True)
                 field = forms.CharField(
                     label=label,
-                    required=False,
+                    # A required text left blank is refused (never the template's sample copy); an
+                    # optional one left blank is left out of the ad.
+                    required=required,
                     max_length=limit,
                     initial=slot.get("default", ""),
                     help_text=slot.get("help") or f"Up to {limit} characters.",
                     widget=widget,
-                    error_messages={"max_length": f"{label} is too long: at most {limit} characters."},
+                    error_messages={
+                        "max_length": f"{label} is too long: at most {limit} characters.",
+                        "required": f"{label} is required: write it, or pick a template without it.",
+                    },
                 )
                 self.fields[f"text_{name}"] = field
                 self.text_fields.append(f"text_{name}")

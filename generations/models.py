@@ -1,14 +1,29 @@
 """Generations: jobs that turn a template and a user's inputs into finished ads, the files they make
 (assets), image operations on those files, collections, and what AI providers cost."""
 
+import logging
+from functools import partial
+
 from django.conf import settings
-from django.db import models
-from django.db.models import Q
+from django.core.files.storage import default_storage
+from django.db import models, transaction
+from django.db.models import Q, Sum
 
 from craftplatform.jobs.models import ACTIVE_STATUSES, FINISHED_STATUSES, Job, JobStatus  # noqa: F401 (re-exported)
 from craftplatform.models import MutableModel, TimestampedModel
 from credits.models import CreditHold
 from templates_app.models import AdTemplate
+
+logger = logging.getLogger(__name__)
+
+
+def _delete_stored(names: list[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception:  # one file that cannot go must not keep the others
+            logger.exception("could not delete file from storage", extra={"file_name": name})
+
 
 # Generations and image operations are jobs of the one runner (craftplatform.jobs): one vocabulary.
 GenerationStatus = JobStatus
@@ -102,6 +117,18 @@ class Generation(Job):
 
     def job_hold_ids(self) -> list:
         return [hold_id for hold_id in (self.hold_id, self.copy_hold_id, self.image_hold_id) if hold_id]
+
+    def on_job_failed(self) -> list[str]:
+        """In the failing transaction: formats not done are marked failed, what providers cost is
+        recorded, and an AI background made for the job (never paid for) goes with it."""
+        self.progress = {key: ("done" if state == "done" else "failed") for key, state in self.progress.items()}
+        self.provider_cost = ProviderCall.objects.filter(generation=self).aggregate(total=Sum("cost"))["total"] or 0
+        orphans = list(Asset.objects.filter(generation=self, kind=AssetKind.AI_IMAGE))
+        names = [name for asset in orphans for name in (asset.file.name, asset.thumbnail.name) if name]
+        Asset.objects.filter(pk__in=[asset.pk for asset in orphans]).delete()
+        if names:
+            transaction.on_commit(partial(_delete_stored, names))
+        return ["progress", "provider_cost"]
 
 
 class AssetKind(models.TextChoices):

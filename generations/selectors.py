@@ -8,7 +8,9 @@ from uuid import UUID
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, UUIDField
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 
+from credits.models import CreditHold
 from generations.models import (
     Asset,
     AssetKind,
@@ -16,8 +18,11 @@ from generations.models import (
     Collection,
     CollectionItem,
     Generation,
+    GenerationStatus,
     ImageOperation,
+    VariationKind,
 )
+from generations.services import providers as provider_services
 
 
 def generations_for_user(*, user) -> QuerySet[Generation]:
@@ -215,3 +220,86 @@ def collection_detail_for_user(*, user, collection_id) -> Collection:
         ),
         pk=collection_id,
     )
+
+
+# -- jobs -------------------------------------------------------------------------------------------
+
+
+def queue_position(generation: Generation) -> int | None:
+    """1 for the next job to run; None once it runs."""
+    if generation.status != GenerationStatus.QUEUED:
+        return None
+    if generation.queued_at is None:
+        return Generation.objects.filter(status=GenerationStatus.QUEUED, queued_at__isnull=False).count() + 1
+    return Generation.objects.filter(status=GenerationStatus.QUEUED, queued_at__lt=generation.queued_at).count() + 1
+
+
+def unsettled_holds(generation: Generation) -> list[CreditHold]:
+    return list(CreditHold.objects.filter(pk__in=generation.job_hold_ids()))
+
+
+def variation_options(generation: Generation) -> list[dict]:
+    """The kinds of "more like this" and whether each applies to this generation, with the reason
+    when it does not (the page shows them all, the ones that do not apply switched off)."""
+    features = provider_services.feature_status()
+    has_background = bool((generation.customization_data.get("ai") or {}).get("background"))
+    options = [
+        {
+            "value": VariationKind.PALETTE,
+            "label": "Palette variant",
+            "available": True,
+            "reason": "Your brand colours in another arrangement.",
+        },
+        {
+            "value": VariationKind.COPY,
+            "label": "Copy variant",
+            "available": features["ai_copy"].available,
+            "reason": "New words in your brand's voice."
+            if features["ai_copy"].available
+            else features["ai_copy"].message,
+        },
+        {
+            "value": VariationKind.SEED,
+            "label": "New seed",
+            "available": has_background and features["ai_image"].available,
+            "reason": "A new AI background." if has_background else "Only for ads with an AI background.",
+        },
+    ]
+    return options
+
+
+def status_payload(generation: Generation) -> dict:
+    """Where a generation is, for the page's live status and the API: queued (and its place),
+    per-format progress, done with its files, or failed with what the user should know."""
+    assets = []
+    if generation.status == GenerationStatus.COMPLETED:
+        for asset in generation.assets.filter(kind=AssetKind.RESULT).order_by("format_key"):
+            file_url = reverse("generations:asset_file", args=[asset.pk])
+            assets.append(
+                {
+                    "id": str(asset.pk),
+                    "format": asset.format_key,
+                    "width": asset.width,
+                    "height": asset.height,
+                    "url": file_url,
+                    "thumbnail_url": f"{file_url}?thumb=1",
+                    "download_url": f"{file_url}?download=1",
+                }
+            )
+    formats = generation.formats
+    done = sum(1 for key in formats if generation.progress.get(key) == "done")
+    return {
+        "id": str(generation.pk),
+        "status": generation.status,
+        "status_label": generation.get_status_display(),
+        "queue_position": queue_position(generation),
+        "formats": formats,
+        "progress": {key: generation.progress.get(key, "queued") for key in formats},
+        "formats_done": done,
+        "formats_total": len(formats),
+        "error": generation.error_message,
+        "credits_quoted": generation.credits_quoted,
+        "credits_used": generation.credits_used,
+        "assets": assets,
+        "page_url": reverse("generations:detail", args=[generation.pk]),
+    }

@@ -262,6 +262,8 @@ class CampaignCreativesView(APIView):
                 utm=d["utm"],
                 formats=d.get("formats") or asset.formats,
             )
+        except services.CreativeNotFound as exc:
+            raise Http404("No such creative.") from exc
         except services.CampaignError as exc:
             return _refused(exc)
         return Response(CampaignAssetSerializer(asset).data, status=status.HTTP_201_CREATED)

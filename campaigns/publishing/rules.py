@@ -160,7 +160,7 @@ def with_utm(url: str, utm: dict) -> str:
 
 
 def slug(value: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")[:40] or "x"
+    return re.sub(r"[^a-z0-9_]+", "-", value.lower()).strip("-")[:40] or "x"
 
 
 def ad_name(pattern: str, *, brand: str, goal: str, template: str, fmt: str, day: date, campaign: str) -> str:

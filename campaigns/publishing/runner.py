@@ -67,7 +67,10 @@ def _fence(attempt: Attempt) -> None:
 
 def run_publish(*, run_id) -> str:
     """Run (or continue) a publish or delete run. Safe to call twice: only the claim's winner works."""
-    number = jobs.claim(PublishRun, run_id)
+    try:
+        number = jobs.claim(PublishRun, run_id)
+    except jobs.HoldsNotHeld:
+        return "failed"  # the credits were returned while it waited: failed by the claim, user told
     if number is None:
         return "skipped"
     run = PublishRun.objects.select_related("hold").get(pk=run_id)

@@ -45,6 +45,10 @@ class CampaignError(Exception):
         self.errors = errors or {}
 
 
+class CreativeNotFound(CampaignError):
+    """Not one of the user's finished generations: pages and the API answer 404."""
+
+
 def _editable(campaign: Campaign) -> None:
     if campaign.status not in {CampaignStatus.DRAFT}:
         raise CampaignError("This campaign is at Meta already: change it from its page (pause, budget, end date).")
@@ -172,7 +176,7 @@ def add_creative(*, campaign: Campaign, generation_id, formats: list[str] | None
         pk=generation_id, user=campaign.user, status=GenerationStatus.COMPLETED
     ).first()
     if generation is None:
-        raise CampaignError("Choose one of your finished generations.", {"generation": "Not one of your creatives."})
+        raise CreativeNotFound("Choose one of your finished generations.", {"generation": "Not one of your creatives."})
     available = list(generation.formats)
     chosen = [fmt for fmt in (formats or available) if fmt in available]
     if not chosen:

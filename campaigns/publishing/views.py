@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -254,8 +255,10 @@ def creative_add(request, campaign_id):
     campaign = selectors.get_campaign_for_user(request.user, campaign_id)
     try:
         services.add_creative(campaign=campaign, generation_id=request.POST.get("generation"))
-    except (services.CampaignError, ValueError) as exc:
-        messages.error(request, getattr(exc, "message", "Choose one of your finished generations."))
+    except (services.CreativeNotFound, ValidationError) as exc:
+        raise Http404("No such creative.") from exc
+    except services.CampaignError as exc:
+        messages.error(request, exc.message)
     return redirect("campaigns:creatives", campaign_id=campaign.pk)
 
 

@@ -26,8 +26,7 @@ logger = logging.getLogger(__name__)
 J = TypeVar("J", bound=Job)
 
 HOLDS_RETURNED_MESSAGE = (
-    "The credits held for this were returned before it could finish (it waited too long). "
-    "Nothing was charged; please try again."
+    "The credits held for this took too long to be used and were returned. Nothing was charged; please try again."
 )
 QUEUE_TIMEOUT_MESSAGE = "No worker could start this in time, so it was stopped. Nothing was charged; please try again."
 
@@ -70,9 +69,15 @@ def enqueue(model: type[Job], job_id: Any, *, countdown: float | None = None) ->
 
 
 def _send(model: type[Job], job_id: Any, countdown: float | None) -> None:
+    options = {"countdown": countdown} if countdown else {}
     try:
-        signature = current_app.signature(model.job_task, args=[str(job_id)])
-        signature.apply_async(countdown=countdown) if countdown else signature.apply_async()
+        # By name: the registered task when this process knows it (so eager mode runs it inline),
+        # else a plain message for the workers.
+        task = current_app.tasks.get(model.job_task)
+        if task is not None:
+            task.apply_async(args=[str(job_id)], **options)
+        else:
+            current_app.send_task(model.job_task, args=[str(job_id)], **options)
     except Exception:
         logger.warning(
             "could not send job; the sweep will send it again",
@@ -88,7 +93,7 @@ def _send(model: type[Job], job_id: Any, countdown: float | None) -> None:
 def claim(model: type[Job], job_id: Any) -> int | None:
     """Queued -> running for one attempt; returns the attempt number, None when there is nothing to claim
     (finished, or another attempt runs it). A job whose holds are no longer held is failed instead
-    (nothing charged, the user told why), and None returned. The holds are extended with the lease."""
+    (nothing charged, the user told why) and HoldsNotHeld raised. The holds are extended with the lease."""
     now = timezone.now()
     until = _lease_until(model, now)
     with transaction.atomic():
@@ -104,13 +109,18 @@ def claim(model: type[Job], job_id: Any) -> int | None:
             return None
         job = model.objects.select_for_update().get(pk=job_id)  # ours: the UPDATE holds its lock
         holds = job.job_hold_ids()
+        holds_gone = False
         if holds:
             ledger = hold_ledger()
             if not ledger.all_held(holds):
                 _fail_locked(job, message=HOLDS_RETURNED_MESSAGE, code="holds_released")
-                return None
-            ledger.extend(holds, _hold_until(model, until))
-        return int(job.attempts)
+                holds_gone = True
+            else:
+                ledger.extend(holds, _hold_until(model, until))
+        attempt = int(job.attempts)
+    if holds_gone:
+        raise HoldsNotHeld(str(job_id))
+    return attempt
 
 
 def refresh_lease(model: type[Job], job_id: Any, *, attempt: int, hold_ids: Sequence[Any] = (), **fields: Any) -> bool:
@@ -219,10 +229,12 @@ def cancel(model: type[Job], job_id: Any, *, message: str = "Cancelled.") -> boo
 # -- retrying -------------------------------------------------------------------------------------
 
 
-def requeue(model: type[Job], job_id: Any, *, attempt: int, countdown: float = 0.0) -> bool:
+def requeue(
+    model: type[Job], job_id: Any, *, attempt: int, countdown: float = 0.0, now: datetime | None = None
+) -> bool:
     """Running -> queued, only for `attempt`; the task is sent again (after `countdown` seconds)
     on commit. `queued_at` restarts; the holds are kept for the wait."""
-    now = timezone.now()
+    now = now or timezone.now()
     due = now + timedelta(seconds=countdown)
     with transaction.atomic():
         moved = model.objects.filter(pk=job_id, status=JobStatus.RUNNING, attempts=attempt).update(
@@ -293,7 +305,7 @@ def sweep(model: type[Job], *, now: datetime | None = None) -> SweepResult:
     expired = model.objects.filter(status=JobStatus.RUNNING, lease_expires_at__lt=now)
     for job_id, attempts in expired.values_list("pk", "attempts"):
         if attempts < cap:
-            result.requeued += requeue(model, job_id, attempt=attempts)
+            result.requeued += requeue(model, job_id, attempt=attempts, now=now)
         elif fail(
             model,
             job_id,

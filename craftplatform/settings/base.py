@@ -313,8 +313,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # Several apps have a "status", "kind" or "operation" of their own: each choice set gets its name.
     "ENUM_NAME_OVERRIDES": {
-        "GenerationStatusEnum": "generations.models.GenerationStatus",
-        "ImageOperationStatusEnum": "generations.models.OperationStatus",
+        # Every job (generations, image operations, ...) has the job runner's states (issue 10, jobs area).
+        "JobStatusEnum": "craftplatform.jobs.models.JobStatus",
         "ImageOperationTypeEnum": "generations.models.OperationType",
         "AssetKindEnum": "generations.models.AssetKind",
         "AssetStatusEnum": "generations.models.AssetStatus",

@@ -12,10 +12,9 @@ from rest_framework.views import APIView
 from credits.errors import CreditError
 from generations import selectors
 from generations.api import library
-from generations.errors import InvalidGenerationRequest
+from generations.errors import InvalidGenerationRequest, RequestKeyConflict
 from generations.models import VariationKind
 from generations.services import generation as generation_services
-from generations.views.customise import status_payload
 from templates_app.models import AdTemplate
 from templates_app.spec import FORMAT_KEYS
 
@@ -99,6 +98,8 @@ class GenerationCollectionView(library.GenerationListView):
             return _problems(exc)
         except CreditError as exc:
             return _no_credits(exc)
+        except RequestKeyConflict as exc:
+            return Response({"detail": exc.message, "code": exc.code}, status=status.HTTP_409_CONFLICT)
         return Response(_serialised(request, [generation.pk for generation in created]), status=status.HTTP_201_CREATED)
 
 
@@ -145,7 +146,7 @@ class GenerationStatusView(APIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, generation_id):
         generation = selectors.get_generation_for_user(user=request.user, generation_id=generation_id)
-        return Response(status_payload(generation), headers={"Cache-Control": "no-store"})
+        return Response(selectors.status_payload(generation), headers={"Cache-Control": "no-store"})
 
 
 class VariationSerializer(serializers.Serializer):
@@ -172,4 +173,6 @@ class GenerationVariationView(APIView):
             return _problems(exc)
         except CreditError as exc:
             return _no_credits(exc)
+        except RequestKeyConflict as exc:
+            return Response({"detail": exc.message, "code": exc.code}, status=status.HTTP_409_CONFLICT)
         return Response(_serialised(request, [child.pk])[0], status=status.HTTP_201_CREATED)

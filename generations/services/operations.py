@@ -1,12 +1,12 @@
-"""Uploads and image operations (upscale, background removal, vectorise).
+"""Image operations (upscale, background removal, vectorise), on the one job runner.
 
 The money path (DESIGN.md section 5): a request holds the operation's price in the same transaction
-that creates the queued `ImageOperation`; the job is enqueued on commit. The job claims the operation
-with a conditional update, stores the result file inside `stored_files()` (removed again if anything
-after it fails), then creates the result `Asset`, captures the hold and marks the operation completed
-in one transaction. A failure releases the hold and says why; nothing is charged for it. A provider
-that may answer later (TransientProviderError) puts the operation back in the queue for the task to
-retry, until the attempts run out.
+that creates the queued `ImageOperation`; the job is sent by name on commit (`craftplatform.jobs`).
+The job claims the operation for one attempt, stores the result file under the attempt's own name
+(removed again if anything after it fails), then creates the result `Asset`, captures the hold and
+marks the operation completed in one transaction fenced by the attempt. A failure releases the hold
+and says why; nothing is charged for it. A provider that may answer later is retried by the runner
+with backoff until the attempts run out. Uploads are in `generations.services.uploads`.
 """
 
 import io
@@ -16,38 +16,38 @@ import time
 import uuid
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from functools import partial
 
-from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
 from accounts import services as account_services
-from accounts.models import BrandProfile
+from craftplatform import jobs
 from craftplatform.errors import DomainError
-from craftplatform.images import ImageRejected, clean_uploaded_image
 from credits import services as credit_services
-from credits.constants import HoldStatus
 from generations import imageops, providers
 from generations.models import Asset, AssetKind, AssetStatus, ImageOperation, OperationStatus, OperationType
 from generations.naming import readable_file_name
 from generations.selectors import get_asset_for_user
 from generations.services import assets as asset_services
 from generations.services import providers as provider_services
-from generations.tasks import operations as operation_tasks
+from generations.services.uploads import (  # noqa: F401 (re-exported: callers upload through here too)
+    MAX_FILES_PER_UPLOAD,
+    UploadRejected,
+    brand_name,
+    thumbnail_name,
+    upload_image,
+    upload_images,
+)
 
 logger = logging.getLogger(__name__)
 
 REFERENCE_TYPE = "image_operation"
 RASTER_FORMATS = ("png", "jpeg", "webp")
 OPENABLE_FORMATS = ("PNG", "JPEG", "WEBP")
-# How many files one upload form or request may carry.
-MAX_FILES_PER_UPLOAD = 10
 # Labels in file names and messages.
 OPERATION_LABELS = {
     OperationType.UPSCALE: "upscaled",
@@ -56,139 +56,10 @@ OPERATION_LABELS = {
 }
 
 
-class UploadRejected(DomainError):
-    """One or more uploaded files are not acceptable; `problems` lists (file name, reason)."""
-
-    default_message = "The file could not be uploaded."
-
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
-        self.problems = list(problems)
-        if len(self.problems) == 1:
-            message = self.problems[0][1]
-        else:
-            message = " ".join(f"{name}: {reason}" for name, reason in self.problems)
-        super().__init__(message or self.default_message, code="upload_rejected")
-
-
 class ImageOperationRefused(DomainError):
     """The operation cannot be asked for on this image (wrong kind of file, too large, bad factor)."""
 
     default_message = "This operation is not available for this image."
-
-
-class _LostClaim(Exception):
-    """Another attempt owns the operation now (the sweep re-queued it, or it finished): this one stops."""
-
-
-class _HoldNotHeld(Exception):
-    """The hold was released (expired) before the operation finished: nothing may be charged."""
-
-
-# -- uploads ------------------------------------------------------------------------------------
-
-
-def _brand_name(user) -> str:
-    return BrandProfile.objects.filter(user=user).values_list("name", flat=True).first() or ""
-
-
-def _display_name(upload) -> str:
-    name = os.path.basename(str(getattr(upload, "name", "") or "")).strip()
-    return "".join(ch for ch in name if ch.isprintable())[:255] or "image"
-
-
-@dataclass(frozen=True)
-class _CleanUpload:
-    name: str
-    content: bytes
-    format: str
-    mime_type: str
-    width: int
-    height: int
-
-
-def _clean(upload) -> _CleanUpload:
-    clean = clean_uploaded_image(upload)
-    content = clean.content.read()
-    return _CleanUpload(
-        name=_display_name(upload),
-        content=content,
-        format=clean.format.lower(),
-        mime_type=clean.mime_type,
-        width=clean.width,
-        height=clean.height,
-    )
-
-
-def upload_images(*, user, uploads, files: asset_services.StoredFiles | None = None) -> list[Asset]:
-    """Check every file by content, size and pixel count, then store them all, or none.
-
-    Raises UploadRejected naming each refused file; nothing is stored then. With `files`, the
-    files are written through the caller's unit of work (removed if it fails) and the rows in its
-    transaction, as when uploads come with a generation request.
-    """
-    uploads = list(uploads)
-    if not uploads:
-        raise UploadRejected([("", "Choose at least one image to upload.")])
-    if len(uploads) > MAX_FILES_PER_UPLOAD:
-        raise UploadRejected([("", f"Upload at most {MAX_FILES_PER_UPLOAD} images at a time.")])
-    cleaned: list[_CleanUpload] = []
-    problems: list[tuple[str, str]] = []
-    for upload in uploads:
-        try:
-            cleaned.append(_clean(upload))
-        except ImageRejected as exc:
-            problems.append((_display_name(upload), str(exc)))
-    if problems:
-        raise UploadRejected(problems)
-
-    if files is not None:
-        return _store_cleaned(user=user, cleaned=cleaned, files=files)
-    with asset_services.stored_files() as own_files:
-        return _store_cleaned(user=user, cleaned=cleaned, files=own_files)
-
-
-def _store_cleaned(*, user, cleaned: list[_CleanUpload], files: asset_services.StoredFiles) -> list[Asset]:
-    brand = _brand_name(user)
-    expires_at = asset_services.retention_expiry(user=user)
-    rows = []
-    for clean in cleaned:
-        name = readable_file_name(
-            brand=brand,
-            label=os.path.splitext(clean.name)[0],
-            ext="jpg" if clean.format == "jpeg" else clean.format,
-        )
-        stored = files.save(user_id=user.pk, name=name, content=clean.content)
-        with Image.open(io.BytesIO(clean.content)) as image:  # our own re-encoded copy
-            thumb = asset_services.thumbnail_bytes(image)
-        thumb_name = files.save(user_id=user.pk, name=_thumbnail_name(name), content=thumb)
-        rows.append(
-            Asset(
-                user=user,
-                kind=AssetKind.UPLOAD,
-                file=stored,
-                thumbnail=thumb_name,
-                original_filename=clean.name,
-                mime_type=clean.mime_type,
-                file_format=clean.format,
-                size_bytes=len(clean.content),
-                width=clean.width,
-                height=clean.height,
-                expires_at=expires_at,
-            )
-        )
-    with transaction.atomic():
-        for row in rows:
-            row.save(force_insert=True)
-    return rows
-
-
-def upload_image(*, user, upload) -> Asset:
-    """Store one uploaded image (checked by content, size and pixel count; EXIF applied and removed)."""
-    return upload_images(user=user, uploads=[upload])[0]
-
-
-def _thumbnail_name(name: str) -> str:
-    return f"{os.path.splitext(name)[0]}_thumb.webp"
 
 
 # -- requesting an operation ----------------------------------------------------------------------
@@ -300,12 +171,12 @@ def request_image_operation(
                 source=asset,
                 operation_type=operation,
                 parameters={"factor": factor} if factor else {},
-                status=OperationStatus.QUEUED,
                 credits_quoted=priced.total,
                 hold=hold,
                 request_key=request_key,
+                **jobs.queued_fields(),
             )
-            transaction.on_commit(partial(_enqueue, operation_id), robust=True)
+            jobs.enqueue(ImageOperation, operation_id)
     except IntegrityError:
         # The same request_key committed by a request running at the same time.
         existing = _existing_request(user, request_key)
@@ -317,10 +188,6 @@ def request_image_operation(
         extra={"operation_id": str(operation_id), "operation": operation, "credits": priced.total},
     )
     return image_operation
-
-
-def _enqueue(operation_id) -> None:
-    operation_tasks.run_image_operation_task.delay(str(operation_id))
 
 
 # -- the job ------------------------------------------------------------------------------------
@@ -336,24 +203,6 @@ class _Result:
     thumbnail: bytes | None
     provider: str = "builtin"
     cost: Decimal = Decimal(0)
-
-
-def _lease() -> datetime:
-    return timezone.now() + timedelta(seconds=settings.GENERATION_TIME_LIMIT_SECONDS)
-
-
-def claim_image_operation(*, operation_id) -> bool:
-    """Take a queued operation for this attempt; False when it is not queued (done, or running elsewhere)."""
-    now = timezone.now()
-    return bool(
-        ImageOperation.objects.filter(pk=operation_id, status=OperationStatus.QUEUED).update(
-            status=OperationStatus.RUNNING,
-            attempts=F("attempts") + 1,
-            lease_expires_at=_lease(),
-            started_at=now,
-            updated_at=now,
-        )
-    )
 
 
 def _open_source(asset: Asset) -> Image.Image:
@@ -427,7 +276,7 @@ def _from_provider(result) -> _Result:
 PROVIDER_OPERATIONS = (OperationType.UPSCALE, OperationType.REMOVE_BACKGROUND)
 
 
-def _make_result(operation: ImageOperation, image: Image.Image) -> _Result:
+def _make_result(operation: ImageOperation, image: Image.Image, attempt: int) -> _Result:
     made = None
     if operation.operation_type in PROVIDER_OPERATIONS:
         made = provider_services.run_image_operation_with_provider(
@@ -436,78 +285,63 @@ def _make_result(operation: ImageOperation, image: Image.Image) -> _Result:
             image=image,
             parameters=operation.parameters,
             image_operation=operation,
-            attempt=operation.attempts,
+            attempt=attempt,
         )
     if made is None:
         return _offline(operation, image)
     return _from_provider(made)
 
 
-def _store_and_complete(operation: ImageOperation, result: _Result, started: float) -> Asset:
+def _store_and_complete(operation: ImageOperation, attempt: int, result: _Result, started: float) -> Asset:
+    """Write the result under this attempt's own name, then (fenced by the attempt, under the row
+    lock) create its Asset, capture the hold and mark the operation completed, in one transaction."""
     source = operation.source
     label = f"{os.path.splitext(source.display_name)[0]} {OPERATION_LABELS[operation.operation_type]}"
     if operation.operation_type == OperationType.UPSCALE:
         label += f" {operation.parameters.get('factor')}x"
-    name = readable_file_name(brand=_brand_name(operation.user), label=label, ext=result.ext)
+    name = readable_file_name(
+        brand=brand_name(operation.user), label=label, ext=result.ext, suffix=f"{operation.pk.hex[:8]}-{attempt}"
+    )
+    made: list[Asset] = []
+
+    def store(locked: ImageOperation, captured: int) -> list[str]:
+        asset = Asset.objects.create(
+            user_id=operation.user_id,
+            kind=AssetKind.OPERATION,
+            source=source,
+            file=stored,
+            thumbnail=thumb,
+            original_filename=os.path.basename(stored),
+            mime_type=result.mime_type,
+            file_format=result.ext,
+            size_bytes=len(result.content),
+            width=result.width,
+            height=result.height,
+            metadata={
+                "operation": operation.operation_type,
+                "operation_id": str(operation.pk),
+                "provider": result.provider,
+                **operation.parameters,
+            },
+            expires_at=asset_services.retention_expiry(user=operation.user),
+        )
+        made.append(asset)
+        locked.result = asset
+        locked.provider = result.provider
+        locked.api_cost = result.cost
+        locked.credits_used = captured
+        locked.processing_time_ms = int((time.monotonic() - started) * 1000)
+        return ["result", "provider", "api_cost", "credits_used", "processing_time_ms"]
+
     with asset_services.stored_files() as files:
         stored = files.save(user_id=operation.user_id, name=name, content=result.content)
         thumb = (
-            files.save(user_id=operation.user_id, name=_thumbnail_name(name), content=result.thumbnail)
+            files.save(user_id=operation.user_id, name=thumbnail_name(name), content=result.thumbnail)
             if result.thumbnail
             else ""
         )
-        with transaction.atomic():
-            locked = ImageOperation.objects.select_for_update().get(pk=operation.pk)
-            if locked.status != OperationStatus.RUNNING or locked.attempts != operation.attempts:
-                raise _LostClaim()
-            asset = Asset.objects.create(
-                user_id=operation.user_id,
-                kind=AssetKind.OPERATION,
-                source=source,
-                file=stored,
-                thumbnail=thumb,
-                original_filename=os.path.basename(stored),
-                mime_type=result.mime_type,
-                file_format=result.ext,
-                size_bytes=len(result.content),
-                width=result.width,
-                height=result.height,
-                metadata={
-                    "operation": operation.operation_type,
-                    "operation_id": str(operation.pk),
-                    "provider": result.provider,
-                    **operation.parameters,
-                },
-                expires_at=asset_services.retention_expiry(user=operation.user),
-            )
-            hold = credit_services.capture_hold(hold_id=locked.hold_id)
-            if hold.status != HoldStatus.CAPTURED:
-                raise _HoldNotHeld()
-            now = timezone.now()
-            locked.status = OperationStatus.COMPLETED
-            locked.result = asset
-            locked.provider = result.provider
-            locked.api_cost = result.cost
-            locked.credits_used = hold.captured_amount or 0
-            locked.completed_at = now
-            locked.lease_expires_at = None
-            locked.processing_time_ms = int((time.monotonic() - started) * 1000)
-            locked.error_message = ""
-            locked.save(
-                update_fields=[
-                    "status",
-                    "result",
-                    "provider",
-                    "api_cost",
-                    "credits_used",
-                    "completed_at",
-                    "lease_expires_at",
-                    "processing_time_ms",
-                    "error_message",
-                    "updated_at",
-                ]
-            )
-    return asset
+        jobs.complete(ImageOperation, operation.pk, attempt=attempt, store=store)
+    return made[0]
 
 
 def fail_image_operation(
@@ -516,65 +350,45 @@ def fail_image_operation(
     """Mark a queued or running operation failed and give its credits back. False when it was
     already finished (or, with `attempt`, when a later attempt owns it). `api_cost` is what a
     provider charged us for an answer that was of no use."""
-    with transaction.atomic():
-        pending = ImageOperation.objects.select_for_update().filter(
-            pk=operation_id, status__in=[OperationStatus.QUEUED, OperationStatus.RUNNING]
-        )
-        if attempt is not None:
-            pending = pending.filter(attempts=attempt)
-        operation = pending.first()
-        if operation is None:
-            return False
-        operation.status = OperationStatus.FAILED
-        operation.error_message = error_message
-        operation.completed_at = timezone.now()
-        operation.lease_expires_at = None
-        fields = ["status", "error_message", "completed_at", "lease_expires_at", "updated_at"]
-        if api_cost:
-            operation.api_cost = api_cost
-            fields.append("api_cost")
-        operation.save(update_fields=fields)
-        if operation.hold_id:
-            credit_services.release_hold(hold_id=operation.hold_id)
-    logger.info("image operation failed", extra={"operation_id": str(operation_id), "reason": error_message})
-    return True
-
-
-def _requeue(operation_id, attempt: int) -> None:
-    ImageOperation.objects.filter(pk=operation_id, status=OperationStatus.RUNNING, attempts=attempt).update(
-        status=OperationStatus.QUEUED, lease_expires_at=None, updated_at=timezone.now()
-    )
+    failed = jobs.fail(ImageOperation, operation_id, message=error_message, attempt=attempt)
+    if failed and api_cost:
+        ImageOperation.objects.filter(pk=operation_id).update(api_cost=api_cost)
+    return failed
 
 
 def run_image_operation(*, operation_id) -> str:
     """The job: make the result, store it, capture the hold. Safe to run twice.
 
-    Returns "completed", "failed" or "skipped" (not queued: finished, or another attempt runs it).
-    Re-raises TransientProviderError, with the operation back in the queue, when another attempt
-    is allowed.
+    Returns "completed", "failed", "retrying" (a provider error that may pass: sent again with
+    backoff by the runner) or "skipped" (not queued: finished, or another attempt runs it).
     """
-    if not claim_image_operation(operation_id=operation_id):
+    try:
+        attempt = jobs.claim(ImageOperation, operation_id)
+    except jobs.HoldsNotHeld:  # failed by the claim: nothing charged, the user told why
+        return "failed"
+    if attempt is None:
         return "skipped"
     operation = ImageOperation.objects.select_related("user", "source").get(pk=operation_id)
     started = time.monotonic()
-    failed = partial(fail_image_operation, operation_id=operation_id, attempt=operation.attempts)
+    failed = partial(fail_image_operation, operation_id=operation_id, attempt=attempt)
     try:
         image = _open_source(operation.source)
-        result = _make_result(operation, image)
-        _store_and_complete(operation, result, started)
-    except _LostClaim:
+        result = _make_result(operation, image, attempt)
+        _store_and_complete(operation, attempt, result, started)
+    except jobs.LostLease:
         return "skipped"
-    except _HoldNotHeld:
-        failed(
-            error_message="The credits held for this took too long to be used and were returned. Nothing was charged; please try again."
-        )
+    except jobs.HoldsNotHeld:
+        failed(error_message=jobs.HOLDS_RETURNED_MESSAGE)
         return "failed"
     except providers.TransientProviderError as exc:
-        if operation.attempts >= settings.GENERATION_MAX_ATTEMPTS:
-            failed(error_message=f"{exc.message} Nothing was charged.")
-            return "failed"
-        _requeue(operation_id, operation.attempts)
-        raise
+        return jobs.retry_later(
+            ImageOperation,
+            operation_id,
+            attempt=attempt,
+            message=f"{exc.message} Nothing was charged.",
+            code="provider_unavailable",
+            retry_after=exc.retry_after,
+        )
     except (imageops.ImageOperationError, DomainError) as exc:
         failed(error_message=f"{exc.message} Nothing was charged.", api_cost=getattr(exc, "cost", None))
         return "failed"
@@ -586,49 +400,10 @@ def run_image_operation(*, operation_id) -> str:
     return "completed"
 
 
-def _queue_wait() -> timedelta:
-    """How long a queued operation may wait for a worker before its message is taken as lost: the
-    time limit plus the longest countdown a retry is scheduled with."""
-    return timedelta(seconds=settings.GENERATION_TIME_LIMIT_SECONDS + settings.CELERY_MAX_COUNTDOWN)
-
-
 def sweep_stuck_operations(*, now: datetime | None = None) -> int:
-    """Operations whose lease ran out (a worker died or hung): queued again while attempts remain,
-    otherwise failed with their hold released. Operations queued for longer than any task could
-    wait (the broker lost the message, or was down when it was sent) are enqueued again; the claim
-    makes a duplicate delivery harmless. Returns how many were handled."""
-    now = now or timezone.now()
-    handled = 0
-    lost = ImageOperation.objects.filter(status=OperationStatus.QUEUED, updated_at__lt=now - _queue_wait())
-    for operation_id, updated_at in lost.values_list("pk", "updated_at"):
-        with transaction.atomic():
-            touched = ImageOperation.objects.filter(
-                pk=operation_id, status=OperationStatus.QUEUED, updated_at=updated_at
-            ).update(updated_at=timezone.now())
-            if touched:
-                transaction.on_commit(partial(_enqueue, operation_id), robust=True)
-        handled += touched
-    stuck = ImageOperation.objects.filter(status=OperationStatus.RUNNING, lease_expires_at__lt=now)
-    for operation_id, attempts in stuck.values_list("pk", "attempts"):
-        if attempts < settings.GENERATION_MAX_ATTEMPTS:
-            with transaction.atomic():
-                requeued = ImageOperation.objects.filter(
-                    pk=operation_id, status=OperationStatus.RUNNING, attempts=attempts, lease_expires_at__lt=now
-                ).update(status=OperationStatus.QUEUED, lease_expires_at=None, updated_at=timezone.now())
-                if requeued:
-                    transaction.on_commit(partial(_enqueue, operation_id), robust=True)
-            handled += requeued
-        elif fail_image_operation(
-            operation_id=operation_id,
-            attempt=attempts,
-            error_message=(
-                f"The operation did not finish after {attempts} attempts. Nothing was charged; please try again."
-            ),
-        ):
-            handled += 1
-    if handled:
-        logger.warning("swept stuck image operations", extra={"count": handled})
-    return handled
+    """The image operations' part of the job sweep (see `craftplatform.jobs.sweep`); how many were handled."""
+    result = jobs.sweep(ImageOperation, now=now)
+    return result.requeued + result.failed + result.resent
 
 
 # -- staff --------------------------------------------------------------------------------------
@@ -660,11 +435,13 @@ def retry_image_operation(*, operation_id, actor, request=None) -> ImageOperatio
             description=f"{operation.get_operation_type_display()} (retry): {operation.source.display_name}",
         )
         operation.hold = hold
-        operation.status = OperationStatus.QUEUED
+        for name, value in jobs.queued_fields().items():
+            setattr(operation, name, value)
         operation.credits_quoted = priced.total
         operation.credits_used = 0
         operation.attempts = 0
         operation.error_message = ""
+        operation.error_code = ""
         operation.started_at = None
         operation.completed_at = None
         operation.lease_expires_at = None
@@ -677,5 +454,5 @@ def retry_image_operation(*, operation_id, actor, request=None) -> ImageOperatio
             details={"previous_hold_id": str(previous_hold_id or ""), "hold_id": str(hold.pk), "credits": priced.total},
             request=request,
         )
-        transaction.on_commit(partial(_enqueue, operation.pk), robust=True)
+        jobs.enqueue(ImageOperation, operation.pk)
     return operation

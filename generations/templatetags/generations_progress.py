@@ -2,7 +2,7 @@
 
 from django import template
 
-from generations.services import generation as generation_services
+from generations import selectors
 
 register = template.Library()
 
@@ -19,5 +19,5 @@ def generation_progress(generation) -> dict:
         "done": done,
         "total": len(formats),
         "percent": round(100 * done / len(formats)) if formats else 0,
-        "queue_position": generation_services.queue_position(generation),
+        "queue_position": selectors.queue_position(generation),
     }

@@ -9,7 +9,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from PIL import Image
@@ -19,9 +18,9 @@ from craftplatform.errors import DomainError
 from craftplatform.images import ImageRejected, clean_uploaded_image
 from credits.errors import CreditError
 from generations import selectors
-from generations.errors import InvalidGenerationRequest
+from generations.errors import InvalidGenerationRequest, RequestKeyConflict
 from generations.forms import FORMAT_USES, CustomiseForm, VariationForm
-from generations.models import Asset, AssetKind, GenerationStatus
+from generations.models import Asset, GenerationStatus
 from generations.services import generation as generation_services
 from generations.services import providers as provider_services
 from templates_app import selectors as template_selectors
@@ -108,6 +107,9 @@ def customise(request, slug: str):
         return _page(
             request, template, spec, form, price=_price_for(request, form), credit_error=exc.message, status=402
         )
+    except RequestKeyConflict as exc:
+        form.add_error(None, exc.message)
+        return _page(request, template, spec, form, price=_price_for(request, form), status=409)
     first = created[0]
     if len(created) > 1:
         messages.success(request, f"{len(created)} versions are on their way. This page shows the first.")
@@ -159,7 +161,8 @@ def preview(request, slug: str):
         data = form.to_request()
         try:
             inputs = RenderInputs(
-                texts={key: value for key, value in data.texts.items() if value},
+                # Blank texts stay blank (left out of the ad), exactly as the job renders them.
+                texts=dict(data.texts),
                 images=_preview_images(request, form, spec),
                 colors={key: value for key, value in data.colors.items() if value},
                 brand=generation_services.brand_style_for(generation_services.brand_snapshot(user=request.user)),
@@ -176,46 +179,11 @@ def preview(request, slug: str):
     return render(request, "generations/_preview.html", context)
 
 
-def status_payload(generation) -> dict:
-    assets = []
-    if generation.status == GenerationStatus.COMPLETED:
-        for asset in generation.assets.filter(kind=AssetKind.RESULT).order_by("format_key"):
-            file_url = reverse("generations:asset_file", args=[asset.pk])
-            assets.append(
-                {
-                    "id": str(asset.pk),
-                    "format": asset.format_key,
-                    "width": asset.width,
-                    "height": asset.height,
-                    "url": file_url,
-                    "thumbnail_url": f"{file_url}?thumb=1",
-                    "download_url": f"{file_url}?download=1",
-                }
-            )
-    formats = generation.formats
-    done = sum(1 for key in formats if generation.progress.get(key) == "done")
-    return {
-        "id": str(generation.pk),
-        "status": generation.status,
-        "status_label": generation.get_status_display(),
-        "queue_position": generation_services.queue_position(generation),
-        "formats": formats,
-        "progress": {key: generation.progress.get(key, "queued") for key in formats},
-        "formats_done": done,
-        "formats_total": len(formats),
-        "error": generation.error_message,
-        "credits_quoted": generation.credits_quoted,
-        "credits_used": generation.credits_used,
-        "assets": assets,
-        "page_url": reverse("generations:detail", args=[generation.pk]),
-    }
-
-
 @login_required
 @require_GET
 def status(request, generation_id):
     generation = selectors.get_generation_for_user(user=request.user, generation_id=generation_id)
-    response = JsonResponse(status_payload(generation))
+    response = JsonResponse(selectors.status_payload(generation))
     response["Cache-Control"] = "no-store"
     return response
 

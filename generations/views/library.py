@@ -25,7 +25,6 @@ from storages.backends.s3 import S3Storage
 from generations import selectors
 from generations.forms_library import AddToCollectionForm, CollectionForm, LibraryFilterForm, RatingForm
 from generations.models import AssetKind, GenerationStatus
-from generations.services import generation as generation_services
 from generations.services import library as services
 from templates_app.spec import FORMATS, ordered_slot_names
 
@@ -127,7 +126,7 @@ def _detail_context(request, generation, *, rating_form=None) -> dict:
         ],
         "rating_form": rating_form
         or RatingForm(initial={"rating": generation.rating, "feedback": generation.feedback}, auto_id="rating-%s"),
-        "variation_options": generation_services.variation_options(generation),
+        "variation_options": selectors.variation_options(generation),
         "is_completed": generation.status == GenerationStatus.COMPLETED,
         "retention_days": settings.GENERATION_FREE_RETENTION_DAYS,
     }

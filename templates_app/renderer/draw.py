@@ -42,7 +42,7 @@ def _palette(spec: dict, inputs: RenderInputs) -> Palette:
 def render_ad(spec: dict, format_key: str, inputs: RenderInputs | None = None, *, scale: float = 1.0) -> RenderResult:
     """Draw one format of a design with a user's inputs.
 
-    Missing texts take their slot's default; a format the spec lacks is adapted from the nearest
+    Missing texts take their slot's default, blank ones are left out; a format the spec lacks is adapted from the nearest
     one. `scale` below 1 draws a preview or thumbnail with the same layout (texts are fitted, and
     wrapped, at full size). The same inputs always give the same pixels.
 

@@ -58,9 +58,9 @@ class Context:
     def text_for(self, slot: str) -> str:
         definition = self.spec["slots"][slot]
         given = self.inputs.texts.get(slot)
-        if given is None or (not given.strip() and definition.get("required", True)):
+        if given is None:  # no input at all (thumbnails, a spec preview): the sample copy
             return definition.get("default", "")
-        return given
+        return given  # a blank text is left out of the ad, never replaced by the sample copy
 
     def family_for(self, font: str, path: str) -> str:
         brand = self.inputs.brand

@@ -56,7 +56,7 @@ def _finished(run):
 def test_a_worker_killed_mid_publish_then_resumed_creates_nothing_twice(
     transactional_db,
     redis_broker_url,  # noqa: F811
-    start_worker,
+    start_worker,  # noqa: F811
     fake,
 ):
     user = UserFactory()
@@ -89,7 +89,7 @@ def test_a_worker_killed_mid_publish_then_resumed_creates_nothing_twice(
 
 def test_rate_limits_mid_publish_wait_then_complete(
     transactional_db,
-    redis_broker_url,
+    redis_broker_url,  # noqa: F811
     start_worker,  # noqa: F811
     fake,
 ):
@@ -116,7 +116,7 @@ def test_rate_limits_mid_publish_wait_then_complete(
 def test_a_token_expiring_mid_publish_asks_to_reconnect_and_resumes(
     transactional_db,
     redis_broker_url,  # noqa: F811
-    start_worker,
+    start_worker,  # noqa: F811
     fake,
     client,
 ):

@@ -4,9 +4,11 @@ says why; a refusal is shown as such; AI copy lands in the ad and in the lineage
 
 import pytest
 from django.core.files.storage import default_storage
+from django.test import TestCase
 
 from credits import services as credit_services
 from credits.models import CreditAccount, CreditHold, CreditTransaction, HoldStatus
+from generations.errors import InvalidGenerationRequest
 from generations.models import AIProvider, Asset, AssetKind, Generation, GenerationStatus, ProviderCall
 from generations.services import generation as generation_services
 from generations.tasks.generation import render_generation_task
@@ -40,9 +42,13 @@ def template(db):
 
 
 def run_like_a_worker(generation_id) -> str:
-    """Run the task eagerly; a retry it asks for runs at once (Celery's eager apply), as a worker
-    would run it after the countdown."""
-    return render_generation_task.apply(args=[str(generation_id)]).get()
+    """Run the task eagerly; a retry the runner sends on commit runs at once (Celery's eager apply),
+    as a worker would run it after the countdown. Returns how the generation ended."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        outcome = render_generation_task.apply(args=[str(generation_id)]).get()
+    if outcome == "retrying":
+        return str(Generation.objects.get(pk=generation_id).status)
+    return outcome
 
 
 def balance(user) -> tuple[int, int]:
@@ -139,7 +145,7 @@ def test_ai_copy_in_the_brands_voice_is_used_and_kept_in_the_lineage(ai, user, t
 
 def test_asking_for_ai_without_a_configured_provider_is_refused_before_anything_is_held(user, template):
     before = balance(user)
-    with pytest.raises(generation_services.InvalidGenerationRequest) as caught:
+    with pytest.raises(InvalidGenerationRequest) as caught:
         generation_services.request_generation(
             user=user,
             request=generation_services.GenerationRequest(template_id=template.pk, formats=["1:1"], ai_copy=True),

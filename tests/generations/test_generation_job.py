@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image, ImageChops
 
+from craftplatform import jobs
 from credits import services as credit_services
 from credits.errors import CreditError
 from credits.models import CreditAccount, CreditHold, CreditTransaction, HoldStatus
@@ -16,6 +17,7 @@ from generations.errors import InvalidGenerationRequest
 from generations.models import Asset, AssetKind, AssetStatus, Generation, GenerationStatus
 from generations.services import generation as generation_services
 from generations.services import retention
+from generations.services.generation import render as generation_render
 from templates_app import selectors as template_selectors
 from templates_app.renderer import render_ad
 from tests.factories import UserFactory
@@ -106,7 +108,7 @@ def test_free_plan_output_carries_the_watermark(user, template, django_capture_o
         marked = Image.open(io.BytesIO(handle.read())).convert("RGB")
     # The same ad rendered without the watermark differs only in the bottom-right corner.
     spec = template_selectors.get_spec_for_generation(template_id=template.pk, version=template.spec_version)
-    inputs = generation_services._render_inputs(generation, spec, files=None)
+    inputs = generation_render.render_inputs(generation, spec, None, generation.attempts)
     plain = render_ad(spec, "1:1", inputs).image.convert("RGB")
     box = ImageChops.difference(marked, plain).getbbox()
     assert box is not None
@@ -209,7 +211,7 @@ def test_storage_failing_on_write_releases_the_hold_and_keeps_no_file(user, temp
 def test_a_failure_after_some_formats_removes_the_files_already_written(user, template, monkeypatch):
     [generation] = ask(user, template, formats=["1:1", "4:5", "9:16"])
     before, _ = balance(user)
-    real = generation_services.encode_image
+    real = generation_render.encode_image
     calls = {"n": 0}
 
     def encode_then_break(image, fmt, quality=90):
@@ -218,7 +220,7 @@ def test_a_failure_after_some_formats_removes_the_files_already_written(user, te
             raise OSError("encoder crashed")
         return real(image, fmt, quality)
 
-    monkeypatch.setattr(generation_services, "encode_image", encode_then_break)
+    monkeypatch.setattr(generation_render, "encode_image", encode_then_break)
     assert generation_services.run_generation(generation_id=generation.pk) == "failed"
     assert stored_names() == set()
     assert balance(user) == (before, 0)
@@ -232,18 +234,18 @@ def test_sweep_requeues_a_job_whose_worker_died_then_fails_it_after_the_last_att
     [generation] = ask(user, template, formats=["1:1"])
     before, _ = balance(user)
     # A worker claimed it and died: processing, lease expired.
-    assert generation_services.claim_generation(generation_id=generation.pk)
+    assert jobs.claim(Generation, generation.pk)
     later = timezone.now() + timedelta(seconds=settings.GENERATION_TIME_LIMIT_SECONDS + 1)
     result = generation_services.sweep_stuck_generations(now=later)
-    assert result == {"requeued": 1, "failed": 0}
+    assert result == {"requeued": 1, "failed": 0, "resent": 0}
     generation.refresh_from_db()
     assert generation.status == GenerationStatus.QUEUED
     # Claimed again, died again: that was the last attempt.
-    assert generation_services.claim_generation(generation_id=generation.pk)
+    assert jobs.claim(Generation, generation.pk)
     result = generation_services.sweep_stuck_generations(
         now=later + timedelta(seconds=settings.GENERATION_TIME_LIMIT_SECONDS + 1)
     )
-    assert result == {"requeued": 0, "failed": 1}
+    assert result == {"requeued": 0, "failed": 1, "resent": 0}
     generation.refresh_from_db()
     assert generation.status == GenerationStatus.FAILED
     assert balance(user) == (before, 0)

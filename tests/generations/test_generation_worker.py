@@ -75,7 +75,7 @@ def test_a_job_whose_worker_dies_completes_on_another_and_is_charged_once(
             second.wait_until_ready()
             # The sweep runs once the dead worker's lease has run out.
             result = generation_services.sweep_stuck_generations(now=generation.lease_expires_at + timedelta(seconds=1))
-            assert result == {"requeued": 1, "failed": 0}
+            assert result == {"requeued": 1, "failed": 0, "resent": 0}
             wait_for(
                 lambda: Generation.objects.filter(pk=generation.pk, status__in=["completed", "failed"]).exists(),
                 timeout=120,

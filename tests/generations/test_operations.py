@@ -26,6 +26,7 @@ from PIL import Image, ImageDraw
 from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent
+from craftplatform import jobs
 from credits import services as credit_services
 from credits.constants import HoldStatus, TransactionType
 from credits.models import CreditAccount, CreditHold, CreditTransaction, PricingRule
@@ -40,7 +41,7 @@ from generations.models import (
     ProviderCall,
 )
 from generations.services import operations as services
-from generations.tasks.operations import retry_countdown, run_image_operation_task
+from generations.tasks.operations import run_image_operation_task
 from tests.generations.factories import AssetFactory
 
 pytestmark = pytest.mark.django_db
@@ -469,7 +470,7 @@ def test_the_sweep_requeues_a_stuck_operation_then_fails_it_after_the_last_attem
         operation = services.request_image_operation(user=user, asset_id=photo.pk, operation="upscale", factor=2)
 
     for attempt in (1, 2):
-        assert services.claim_image_operation(operation_id=operation.pk)  # a worker takes it, then dies
+        assert jobs.claim(ImageOperation, operation.pk)  # a worker takes it, then dies
         operation.refresh_from_db()
         assert (operation.status, operation.attempts) == ("processing", attempt)
         assert services.sweep_stuck_operations(now=operation.lease_expires_at - timedelta(seconds=1)) == 0
@@ -480,7 +481,7 @@ def test_the_sweep_requeues_a_stuck_operation_then_fails_it_after_the_last_attem
         assert (operation.status, operation.lease_expires_at) == ("queued", None)
         assert CreditHold.objects.get().status == HoldStatus.HELD
 
-    assert services.claim_image_operation(operation_id=operation.pk)
+    assert jobs.claim(ImageOperation, operation.pk)
     operation.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=False) as enqueued:
         assert services.sweep_stuck_operations(now=operation.lease_expires_at + timedelta(seconds=1)) == 1
@@ -489,7 +490,7 @@ def test_the_sweep_requeues_a_stuck_operation_then_fails_it_after_the_last_attem
     assert operation.status == OperationStatus.FAILED
     assert (
         operation.error_message
-        == "The operation did not finish after 3 attempts. Nothing was charged; please try again."
+        == "This did not finish after 3 attempts and was stopped. Nothing was charged; please try again."
     )
     assert CreditHold.objects.get().status == HoldStatus.RELEASED
     assert (account(user).balance, account(user).reserved) == (SIGNUP_BONUS, 0)
@@ -500,7 +501,7 @@ def test_the_sweep_requeues_a_stuck_operation_then_fails_it_after_the_last_attem
 def test_a_requeued_operation_runs_to_completion(user, photo, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
         operation = services.request_image_operation(user=user, asset_id=photo.pk, operation="upscale", factor=2)
-    services.claim_image_operation(operation_id=operation.pk)
+    jobs.claim(ImageOperation, operation.pk)
     with django_capture_on_commit_callbacks(execute=True):
         services.sweep_stuck_operations(now=timezone.now() + timedelta(days=1))
     operation.refresh_from_db()
@@ -527,7 +528,7 @@ def test_an_operation_whose_message_was_lost_is_enqueued_again(user, photo, djan
 def test_a_stale_attempt_finishing_late_does_not_store_a_second_result(user, photo, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
         operation = services.request_image_operation(user=user, asset_id=photo.pk, operation="upscale", factor=2)
-    services.claim_image_operation(operation_id=operation.pk)  # attempt 1 hangs
+    jobs.claim(ImageOperation, operation.pk)  # attempt 1 hangs
     services.sweep_stuck_operations(now=timezone.now() + timedelta(days=1))
     assert services.run_image_operation(operation_id=operation.pk) == "completed"  # attempt 2
     assert services.run_image_operation(operation_id=operation.pk) == "skipped"
@@ -765,7 +766,7 @@ def test_the_admin_cannot_add_or_edit_operations(admin_client_, user, photo, dja
 def test_the_task_gives_up_after_its_last_retry_and_releases_the_hold(
     user, photo, settings, automatic1111, django_capture_on_commit_callbacks
 ):
-    settings.GENERATION_MAX_ATTEMPTS = 10  # the task's own cap (3 retries) ends it first
+    settings.GENERATION_MAX_ATTEMPTS = 4  # one cap, from settings (the runner's retry policy)
     automatic1111.failures = 10
     with django_capture_on_commit_callbacks(execute=True):
         operation = services.request_image_operation(user=user, asset_id=photo.pk, operation="upscale", factor=2)
@@ -777,12 +778,3 @@ def test_the_task_gives_up_after_its_last_retry_and_releases_the_hold(
     )
     assert CreditHold.objects.get().status == HoldStatus.RELEASED
     assert account(user).balance == SIGNUP_BONUS
-
-
-def test_retry_countdown_backs_off_with_jitter_and_honours_retry_after(settings):
-    settings.CELERY_MAX_COUNTDOWN = 600
-    for retries, low, high in ((0, 5, 10), (1, 10, 20), (2, 20, 40)):
-        assert all(low <= retry_countdown(retries, None) <= high for _ in range(50))
-    assert len({retry_countdown(1, None) for _ in range(20)}) > 1
-    assert retry_countdown(0, 120) == 120
-    assert retry_countdown(0, 10_000) == 600

@@ -11,6 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 
+from craftplatform import jobs
 from credits import services as credit_services
 from credits.constants import TransactionType
 from credits.models import CreditHold, CreditTransaction
@@ -81,7 +82,7 @@ def test_the_same_job_run_at_once_stores_and_charges_once(transactional_db):
     with transaction.atomic():
         operation = services.request_image_operation(user=user, asset_id=photo.pk, operation="vectorize")
         # A worker takes it before the eager delivery on commit (which then skips it) and dies.
-        assert services.claim_image_operation(operation_id=operation.pk)
+        assert jobs.claim(ImageOperation, operation.pk)
     operation.refresh_from_db()
     assert (operation.status, operation.attempts) == (OperationStatus.RUNNING, 1)
     # Queued again as the sweep leaves it, without the sweep's own delivery: the threads below are

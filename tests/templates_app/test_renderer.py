@@ -188,14 +188,15 @@ def test_preview_scale_keeps_the_layout():
     assert_ink_inside(small)
 
 
-def test_missing_texts_take_the_slot_default_and_empty_optional_texts_are_not_drawn():
+def test_missing_texts_take_the_slot_default_and_blank_texts_are_never_replaced_by_sample_copy():
     spec = full_spec()
     spec["slots"]["body"]["required"] = False
     result = render_ad(spec, "1:1", RenderInputs(texts={"headline": "  ", "body": ""}))
     drawn = {d.slot: d.lines for d in result.text_boxes}
-    assert " ".join(drawn["headline"]) == "Summer sale", "a required text left blank takes its default"
+    # Blank is what the user chose (the request refuses a blank required text before it gets here).
+    assert "headline" not in drawn, "a blank text must not be replaced by the template's sample copy"
     assert "body" not in drawn
-    assert drawn["cta"] == ["Shop now"]
+    assert drawn["cta"] == ["Shop now"]  # not given at all: the template's text
 
 
 def test_invalid_spec_and_input_colours_are_refused():
