@@ -59,6 +59,20 @@ def sync_range(ad_account: MetaAdAccount, *, today: date, first_sync: bool) -> t
     return max(since, today - timedelta(days=MAX_HISTORY_DAYS)), today
 
 
+def _account_day(ad_account: MetaAdAccount) -> date:
+    return selectors.account_today(ad_account)
+
+
+def _plan(since: date, until: date, recent: date) -> list[tuple[date, date]]:
+    """Older days (a first sync's back-fill) in large windows read as asynchronous report runs;
+    the recent days Meta restates in small windows read directly."""
+    windows = []
+    if since < recent:
+        windows += _windows(since, min(until, recent - timedelta(days=1)), settings.META_SYNC_BACKFILL_WINDOW_DAYS)
+    windows += _windows(max(since, recent), until, settings.META_SYNC_WINDOW_DAYS)
+    return windows
+
+
 def _windows(since: date, until: date, days: int) -> list[tuple[date, date]]:
     windows, start = [], since
     while start <= until:
@@ -92,8 +106,9 @@ def run_sync(*, run_id) -> str:
                 locked.save(update_fields=["since", "until", "updated_at"])
             run.since, run.until = since, until
         _sync_structure(attempt)
+        recent = _account_day(ad_account) - timedelta(days=settings.META_SYNC_RESTATE_DAYS - 1)
         for breakdown in (Breakdown.PLACEMENT, Breakdown.DEMOGRAPHIC):
-            for since, until in _windows(run.since, run.until, settings.META_SYNC_WINDOW_DAYS):
+            for since, until in _plan(run.since, run.until, recent):
                 label = f"{breakdown}:{since.isoformat()}"
                 if label not in run.progress:
                     _sync_window(attempt, breakdown, since, until, label)
@@ -184,16 +199,38 @@ def _sync_window(attempt: Attempt, breakdown: str, since: date, until: date, lab
         run.save(update_fields=["progress", "updated_at"])
 
 
+def _report_pages(attempt: Attempt, breakdown: str, since: date, until: date, page_size: int):
+    """A large (back-fill) window: an asynchronous report run, polled with backoff, then read."""
+    report_id = insights.start_report(
+        attempt.token, account_id=attempt.ad_account.account_id, report=breakdown, since=since, until=until
+    )
+    deadline = time.monotonic() + settings.META_SYNC_REPORT_TIMEOUT_SECONDS
+    pause = 1.0
+    while True:
+        _fence(attempt)
+        state, _percent = insights.report_status(attempt.token, report_id)
+        if state == "completed":
+            return insights.report_pages(attempt.token, report_id, page_size=page_size)
+        if state == "failed" or time.monotonic() > deadline:
+            # Meta could not make it (or not in time): ask for less, as with "reduce the amount of data".
+            raise MetaTransientError("Please reduce the amount of data you're asking for (the report run failed).")
+        time.sleep(pause)
+        pause = min(pause * 2, 30.0)
+
+
 def _read_window(attempt: Attempt, breakdown: str, since: date, until: date, page_size: int) -> None:
     _fence(attempt)
-    pages = insights.insight_pages(
-        attempt.token,
-        account_id=attempt.ad_account.account_id,
-        report=breakdown,
-        since=since,
-        until=until,
-        page_size=page_size,
-    )
+    if (until - since).days + 1 > settings.META_SYNC_WINDOW_DAYS:
+        pages = _report_pages(attempt, breakdown, since, until, page_size)
+    else:
+        pages = insights.insight_pages(
+            attempt.token,
+            account_id=attempt.ad_account.account_id,
+            report=breakdown,
+            since=since,
+            until=until,
+            page_size=page_size,
+        )
     for page in pages:
         with jobs.fenced(SyncRun, attempt.run_id, attempt=attempt.number) as run:
             counts = ingest.store_rows(

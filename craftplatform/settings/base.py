@@ -462,6 +462,9 @@ META_RATE_LIMIT_MIN_WAIT_SECONDS = env.int("META_RATE_LIMIT_MIN_WAIT_SECONDS", d
 META_SYNC_RESTATE_DAYS = env.int("META_SYNC_RESTATE_DAYS", default=28)
 META_SYNC_WINDOW_DAYS = env.int("META_SYNC_WINDOW_DAYS", default=7)  # days per insights request
 META_SYNC_PAGE_SIZE = env.int("META_SYNC_PAGE_SIZE", default=500)
+# A first sync back-fills older days in windows this large, as asynchronous report runs.
+META_SYNC_BACKFILL_WINDOW_DAYS = env.int("META_SYNC_BACKFILL_WINDOW_DAYS", default=30)
+META_SYNC_REPORT_TIMEOUT_SECONDS = env.int("META_SYNC_REPORT_TIMEOUT_SECONDS", default=15 * 60)
 META_SYNC_LEASE_SECONDS = env.int("META_SYNC_LEASE_SECONDS", default=10 * 60)
 META_SYNC_MAX_ATTEMPTS = env.int("META_SYNC_MAX_ATTEMPTS", default=8)
 # Past this share of any usage header, the sync pauses before its next call (up to the maximum).

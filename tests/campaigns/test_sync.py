@@ -165,3 +165,24 @@ def test_the_numbers_page_and_the_api_show_only_the_users_own_rows(
     assert client.get(f"/campaigns/{campaign.pk}/performance/").status_code == 404
     assert client.get("/api/v1/performance/").json()["count"] == 0
     assert client.post("/api/v1/sync-runs/", {"ad_account": str(ad_account.pk)}).status_code == 404
+
+
+def test_a_first_sync_back_fills_older_days_through_async_report_runs(
+    published, graph, settings, django_capture_on_commit_callbacks
+):
+    ad_account, campaign = published
+    settings.META_SYNC_BACKFILL_WINDOW_DAYS = 20
+    type(campaign).objects.filter(pk=campaign.pk).update(created_at=timezone.now() - timedelta(days=40))
+    graph.fail_reports = 1  # Meta gives up on the first report: the window is halved and asked again
+    run = _sync(ad_account, django_capture_on_commit_callbacks)
+    assert _finish(run) == "done", run.error_message
+    today = timezone.now().date()
+    assert (run.since, run.until) == (today - timedelta(days=40), today)
+    assert PerformanceRecord.objects.count() == 41 * 4  # every day once, per breakdown value set
+    assert graph.created["report_run"] >= 4  # 36 older days in windows of 20, per report, one retried
+    assert PerformanceRecord.objects.filter(date=today - timedelta(days=40)).count() == 4
+
+    second = _sync(ad_account, django_capture_on_commit_callbacks)
+    assert _finish(second) == "done"
+    assert (second.since, second.until) == (today - timedelta(days=4), today)  # only the restated days again
+    assert PerformanceRecord.objects.count() == 41 * 4

@@ -9,8 +9,11 @@ filter by name, update, delete), targeting search, delivery estimates, and Graph
 with the usage headers and `estimated_time_to_regain_access`, and 5xx.
 
 Everything created is kept in `FakeGraph.objects[kind]` and counted in `FakeGraph.created`,
-so tests assert "no duplicate". To extend it (insights for the sync), add a route in
-`FakeGraph.route` and keep state on `FakeGraph`; `fail_next` works for every route.
+so tests assert "no duplicate". Insights (ad level, daily, placement or age and gender
+breakdowns) answer stable made-up numbers per ad, day and breakdown, directly (GET, paged) or as
+asynchronous report runs (POST, then poll, then read pages); `restate` changes a day's numbers,
+`max_ad_days` answers "reduce the amount of data" past a size, `fail_reports` fails report runs,
+and `usage` headers go on every answer. `fail_next` works for every route.
 """
 
 from __future__ import annotations
@@ -145,6 +148,11 @@ class FakeGraph:
         # `restate` changes a day's numbers as Meta does; `max_ad_days` makes a request for more
         # ad-days than that fail with "reduce the amount of data"; `usage` headers go on every answer.
         self.restated: dict[tuple[str, str], dict] = {}
+        # Asynchronous report runs: id -> rows and polls so far; `report_polls` polls say "running"
+        # before "completed"; `fail_reports` makes the next report runs fail.
+        self.reports: dict[str, dict] = {}
+        self.report_polls = 1
+        self.fail_reports = 0
         self.max_ad_days: int | None = None
         self.usage: dict[str, str] = {}
         self.ad_accounts = [
@@ -282,7 +290,9 @@ class FakeGraph:
             if edge == "adimages":
                 return self._adimages(method, account, params)
             if edge == "insights":
-                return self._insights(account, params)
+                if method == "POST":
+                    return self._start_report(account, params)
+                return self._page_of(self._insight_rows(account, params), params)
             if edge in EDGE_KINDS:
                 return self._edge(method, account, EDGE_KINDS[edge], params)
             if edge == "delivery_estimate":
@@ -295,6 +305,8 @@ class FakeGraph:
                         }
                     ]
                 }
+        if parts and parts[0] in self.reports:
+            return self._report(parts, params)
         if len(parts) == 1:
             return self._node(method, parts[0], params)
         raise GraphError(
@@ -338,7 +350,33 @@ class FakeGraph:
         with self.lock:
             self.restated[(str(ad_id), day)] = numbers
 
-    def _insights(self, account: str, params: dict) -> dict:
+    def _start_report(self, account: str, params: dict) -> dict:
+        report_id = str(next(self._ids))
+        failing = self.fail_reports > 0
+        self.fail_reports -= failing
+        self.reports[report_id] = {
+            "rows": [] if failing else self._insight_rows(account, params),
+            "polls": 0,
+            "fail": failing,
+        }
+        self.created["report_run"] += 1
+        return {"report_run_id": report_id}
+
+    def _report(self, parts: list[str], params: dict) -> dict:
+        report = self.reports[parts[0]]
+        if parts[1:] == ["insights"]:
+            return self._page_of(report["rows"], params)
+        report["polls"] += 1
+        if report["fail"]:
+            return {"id": parts[0], "async_status": "Job Failed", "async_percent_completion": 40}
+        done = report["polls"] > self.report_polls
+        return {
+            "id": parts[0],
+            "async_status": "Job Completed" if done else "Job Running",
+            "async_percent_completion": 100 if done else 50,
+        }
+
+    def _insight_rows(self, account: str, params: dict) -> list[dict]:
         time_range = params.get("time_range") or {}
         since = _date.fromisoformat(time_range["since"])
         until = _date.fromisoformat(time_range["until"])
@@ -397,7 +435,7 @@ class FakeGraph:
                     }
                     row.update(self.restated.get((ad["id"], day), {}))
                     rows.append(row)
-        return self._page_of(rows, params)
+        return rows
 
     def _adimages(self, method: str, account: str, params: dict) -> dict:
         store = self.images.setdefault(account, {})
