@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Min, Q, Sum
 
 from campaigns.sync.models import Breakdown, PerformanceRecord
 
@@ -33,6 +33,7 @@ METRICS = {
 }
 FIRST_WEEK_DAYS = 7
 MAX_WINDOW_DAYS = 90
+SUM_FIELDS = (("s", "spend"), ("i", "impressions"), ("c", "clicks"), ("v", "conversions"), ("x", "conversion_value"))
 
 
 @dataclass
@@ -127,6 +128,57 @@ def load(*, campaign_ids, level: str, end: date, window_days: int, first_week: b
     return series
 
 
+@dataclass
+class Windows:
+    """One object's totals over each window ending on one day, summed by the database (live checks)."""
+
+    end: date
+    totals: dict[int, Totals] = field(default_factory=dict)
+    first_week: Totals | None = None
+
+    def window(self, end: date, days: int) -> Totals:
+        if end != self.end:
+            raise ValueError("Live windows are summed for one day: load them again for another.")
+        return self.totals.get(days, Totals())
+
+
+def load_windows(*, campaign_ids, level: str, end: date, windows: set[int], first_week: bool) -> dict[object, Windows]:
+    """Each object's totals over every window in `windows` ending on `end`: one grouped query with a
+    conditional sum per window (the database adds; a few rows per object leave it), plus, when a rule
+    asks, each object's first week."""
+    key = "campaign_id" if level == "campaign" else "campaign_asset_id"
+    rows = PerformanceRecord.objects.filter(
+        campaign_id__in=campaign_ids, breakdown=Breakdown.PLACEMENT, date__lte=end
+    ).exclude(**{f"{key}__isnull": True})
+    aggregates = {}
+    for days in windows:
+        inside = Q(date__gt=end - timedelta(days=days))
+        for short, name in SUM_FIELDS:
+            aggregates[f"{short}{days}"] = Sum(name, filter=inside)
+    found: dict[object, Windows] = defaultdict(lambda: Windows(end))
+    recent = rows.filter(date__gt=end - timedelta(days=max(windows)))
+    for row in recent.values(key).annotate(**aggregates).order_by():
+        entry = found[row[key]]
+        for days in windows:
+            entry.totals[days] = Totals(*(row[f"{short}{days}"] or 0 for short, _ in SUM_FIELDS))
+    if first_week:
+        starts = dict(rows.values(key).annotate(first=Min("date")).order_by().values_list(key, "first"))
+        if starts:
+            latest = max(starts.values()) + timedelta(days=FIRST_WEEK_DAYS - 1)
+            sums = {short: Sum(name) for short, name in SUM_FIELDS}
+            for row in rows.filter(date__lte=latest).values(key, "date").annotate(**sums).order_by():
+                start = starts[row[key]]
+                if row["date"] < start + timedelta(days=FIRST_WEEK_DAYS):
+                    entry = found[row[key]]
+                    entry.first_week = entry.first_week or Totals()
+                    entry.first_week.add(Totals(*(row[short] or 0 for short, _ in SUM_FIELDS)))
+    return found
+
+
+def condition_windows(rule) -> set[int]:
+    return {window_days(rule), *(int(c.get("days", 1)) for c in rule.conditions)}
+
+
 def window_days(rule) -> int:
     return min(MAX_WINDOW_DAYS, max([int(c.get("days", 1)) for c in rule.conditions] or [1]))
 
@@ -135,7 +187,7 @@ def needs_first_week(rule) -> bool:
     return any(c.get("metric") == "ctr_vs_first_week" for c in rule.conditions)
 
 
-def check(rule, series: Series, end: date) -> dict | None:
+def check(rule, series: Series | Windows, end: date) -> dict | None:
     """The metric values that make the rule fire on `end`, or None when it does not."""
     widest = series.window(end, window_days(rule))
     if widest.spend < rule.min_spend or widest.impressions < rule.min_impressions:

@@ -125,12 +125,12 @@ def _objects(rule: OptimizationRule) -> dict[object, str]:
 
 def evaluate_rule(rule: OptimizationRule, *, day: date, series=None) -> list[Firing]:
     """Which objects the rule fires on for numbers up to `day` (cooldown not applied)."""
-    if series is None:
-        series = engine.load(
+    if series is None:  # live: the database sums each window
+        series = engine.load_windows(
             campaign_ids=[rule.campaign_id],
             level=rule.level,
             end=day,
-            window_days=engine.window_days(rule),
+            windows=engine.condition_windows(rule),
             first_week=engine.needs_first_week(rule),
         )
     firings = []
