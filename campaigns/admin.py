@@ -2,3 +2,5 @@
 
 from campaigns.connections import admin as connections_admin  # noqa: F401
 from campaigns.publishing import admin as publishing_admin  # noqa: F401
+from campaigns.rules import admin as rules_admin  # noqa: F401
+from campaigns.sync import admin as sync_admin  # noqa: F401

@@ -4,6 +4,8 @@ from django.urls import path
 
 from campaigns.connections import api as connections_api
 from campaigns.publishing import api as publishing_api
+from campaigns.rules import api as rules_api
+from campaigns.sync import api as sync_api
 
 urlpatterns = [
     # Meta connection and publishing (issue 13).
@@ -40,4 +42,20 @@ urlpatterns = [
         publishing_api.RunActionView.as_view(action="delete"),
         name="api-campaign-run-delete",
     ),
+    # Performance sync (issue 14).
+    path("performance/", sync_api.PerformanceListView.as_view(), name="api-performance"),
+    path("sync-runs/", sync_api.SyncRunListView.as_view(), name="api-sync-runs"),
+    path("rules/", rules_api.RuleListView.as_view(), name="api-rules"),
+    path("rules/<uuid:rule_id>/", rules_api.RuleDetailView.as_view(), name="api-rule"),
+    path("rules/<uuid:rule_id>/backtest/", rules_api.RuleBacktestView.as_view(), name="api-rule-backtest"),
+    path("rule-logs/", rules_api.LogListView.as_view(), name="api-rule-logs"),
+    path(
+        "rule-logs/<uuid:log_id>/approve/",
+        rules_api.LogActionView.as_view(action="approve"),
+        name="api-rule-log-approve",
+    ),
+    path(
+        "rule-logs/<uuid:log_id>/reject/", rules_api.LogActionView.as_view(action="reject"), name="api-rule-log-reject"
+    ),
+    path("rule-logs/<uuid:log_id>/undo/", rules_api.LogActionView.as_view(action="undo"), name="api-rule-log-undo"),
 ]

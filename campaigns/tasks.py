@@ -4,6 +4,11 @@ from celery import shared_task
 
 from campaigns.connections import services as connection_services
 from campaigns.publishing import runner
+from campaigns.rules import services as rule_services
+from campaigns.sync import runner as sync_runner
+from campaigns.sync import selectors as sync_selectors
+from campaigns.sync import services as sync_services
+from campaigns.sync import template_metrics
 
 
 @shared_task(name="campaigns.tasks.run_publish_task", acks_late=True)
@@ -16,3 +21,23 @@ def run_publish_task(run_id: str) -> str:
 @shared_task(name="campaigns.tasks.warn_expiring_connections_task")
 def warn_expiring_connections_task() -> int:
     return connection_services.warn_expiring_connections()
+
+
+@shared_task(name="campaigns.tasks.run_sync_task", acks_late=True)
+def run_sync_task(run_id: str) -> str:
+    """One ad account's sync, on the shared job runner: safe to run twice (claim by attempt, upserts)."""
+    outcome = sync_runner.run_sync(run_id=run_id)
+    if outcome == "done":
+        # Rules act on fresh numbers: evaluated once the sync has stored them.
+        rule_services.evaluate_account(ad_account=sync_selectors.ad_account_of_run(run_id))
+    return outcome
+
+
+@shared_task(name="campaigns.tasks.schedule_daily_syncs_task")
+def schedule_daily_syncs_task() -> int:
+    return sync_services.schedule_daily_syncs()
+
+
+@shared_task(name="campaigns.tasks.rollup_template_metrics_task")
+def rollup_template_metrics_task() -> int:
+    return template_metrics.rollup_template_metrics()

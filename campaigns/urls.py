@@ -2,6 +2,8 @@ from django.urls import include, path
 
 from campaigns.connections import urls as connection_urls
 from campaigns.publishing import urls as publishing_urls
+from campaigns.rules import urls as rule_urls
+from campaigns.sync import urls as sync_urls
 
 app_name = "campaigns"
 
@@ -9,4 +11,7 @@ urlpatterns = [
     # Meta connection and publishing (issue 13).
     path("", include(publishing_urls)),
     path("connection/", include(connection_urls)),
+    # Performance sync (issue 14).
+    path("", include(sync_urls)),
+    path("", include(rule_urls)),
 ]

@@ -90,6 +90,25 @@ SCHEDULES: list[Schedule] = [
     ),
     # -- Campaigns (Meta publishing) --------------------------------------------------
     Schedule(
+        name="sync Meta performance",
+        task="campaigns.tasks.schedule_daily_syncs_task",
+        crontab={"minute": "20", "hour": "5"},
+        queue="sync",
+        # One sync per connected ad account per day (the database refuses a second for the same day),
+        # after Meta has closed the previous day in most time zones.
+        description="Queues the daily performance sync of every selected Meta ad account.",
+        expires_seconds=6 * 3600,
+    ),
+    Schedule(
+        name="roll up template performance",
+        task="campaigns.tasks.rollup_template_metrics_task",
+        crontab={"minute": "50", "hour": "6"},
+        queue="sync",
+        # After the daily syncs: the gallery's "best click-through rate" ranks by synced numbers.
+        description="Rolls synced ad numbers up into each template's daily metrics.",
+        expires_seconds=6 * 3600,
+    ),
+    Schedule(
         name="warn expiring Meta connections",
         task="campaigns.tasks.warn_expiring_connections_task",
         crontab={"minute": "10", "hour": "8"},

@@ -67,8 +67,9 @@ ORDERINGS = {
     Sort.FEATURED: (F("is_featured").desc(), F("usage_count").desc(), F("created_at").desc(), F("id").desc()),
     Sort.NEWEST: (F("created_at").desc(), F("id").desc()),
     Sort.MOST_USED: (F("usage_count").desc(), F("created_at").desc(), F("id").desc()),
+    # By the CTR's lower confidence bound: a small lucky sample does not beat a large good one.
     Sort.BEST_CTR: (
-        F("best_ctr").desc(nulls_last=True),
+        F("ctr_lower_bound").desc(nulls_last=True),
         F("metric_impressions").desc(),
         F("created_at").desc(),
         F("id").desc(),

@@ -47,6 +47,13 @@ def _api(access_token: str | None) -> FacebookAdsApi:
 
 
 def _call(access_token: str | None, method: str, path: tuple, params: dict | None = None) -> dict:
+    return call_with_usage(access_token, method, path, params)[0]
+
+
+def call_with_usage(
+    access_token: str | None, method: str, path: tuple, params: dict | None = None
+) -> tuple[dict, dict]:
+    """One Graph call: its body, and the usage headers Meta sent with it (parsed; empty if none)."""
     api = _api(access_token)
     try:
         response = api.call(method, path, params=params or {})
@@ -68,7 +75,7 @@ def _call(access_token: str | None, method: str, path: tuple, params: dict | Non
     if usage:
         logger.info("Graph API usage", extra={"path": "/".join(map(str, path)), "usage": usage})
     body = response.json()
-    return body if isinstance(body, dict) else {"data": body}
+    return (body if isinstance(body, dict) else {"data": body}), usage
 
 
 # -- Facebook Login ------------------------------------------------------------

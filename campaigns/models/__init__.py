@@ -9,3 +9,5 @@ from campaigns.publishing.models import (  # noqa: F401
     PublishStep,
     SavedAudience,
 )
+from campaigns.rules.models import OptimizationLog, OptimizationRule  # noqa: F401
+from campaigns.sync.models import Breakdown, PerformanceRecord, SyncKind, SyncRun  # noqa: F401

@@ -18,7 +18,7 @@ from campaigns.connections.models import MetaConnection
 from campaigns.meta import client as meta
 from campaigns.meta.errors import MetaAuthError, MetaError
 from campaigns.publishing import rules
-from campaigns.publishing.models import BudgetLevel, BudgetType, Campaign, CampaignChange, CampaignStatus
+from campaigns.publishing.models import BudgetLevel, BudgetType, Campaign, CampaignAsset, CampaignChange, CampaignStatus
 from campaigns.publishing.services import CampaignError
 from craftplatform import ratelimit
 
@@ -178,3 +178,25 @@ def change_end_time(*, campaign: Campaign, actor, end: datetime | None, request=
         Campaign.objects.filter(pk=campaign.pk).update(end_time=end, updated_at=timezone.now())
     campaign.end_time = end
     return campaign
+
+
+def change_ad_status(*, asset: CampaignAsset, actor, action: str, request=None) -> CampaignAsset:
+    """Pause or activate one ad of a published campaign (optimisation rules act on single ads)."""
+    campaign = asset.campaign
+    _published(campaign)
+    if action not in ("pause", "activate") or not asset.meta_ad_id:
+        raise CampaignError("Only a published ad can be paused or activated.")
+    _limited(actor)
+    after = STATUS_ACTIONS[action]
+    _push(
+        campaign,
+        actor=actor,
+        action=f"ad_{action}",
+        field="ad_status",
+        before="",
+        after=after,
+        object_id=asset.meta_ad_id,
+        params={"status": after},
+        request=request,
+    )
+    return asset

@@ -509,6 +509,25 @@ META_API_VERSION = env("META_API_VERSION", default="v23.0")
 META_TIMEOUT_SECONDS = env.int("META_TIMEOUT_SECONDS", default=30)
 # A rate-limited publish waits at least this long (and at least what Meta's usage headers say).
 META_RATE_LIMIT_MIN_WAIT_SECONDS = env.int("META_RATE_LIMIT_MIN_WAIT_SECONDS", default=60)
+
+# --- Meta performance sync (campaigns/sync) ---
+# Meta restates recent days: every sync re-reads this many days; older days are read once.
+META_SYNC_RESTATE_DAYS = env.int("META_SYNC_RESTATE_DAYS", default=28)
+META_SYNC_WINDOW_DAYS = env.int("META_SYNC_WINDOW_DAYS", default=7)  # days per insights request
+META_SYNC_PAGE_SIZE = env.int("META_SYNC_PAGE_SIZE", default=500)
+# A first sync back-fills older days in windows this large, as asynchronous report runs.
+META_SYNC_BACKFILL_WINDOW_DAYS = env.int("META_SYNC_BACKFILL_WINDOW_DAYS", default=30)
+META_SYNC_REPORT_TIMEOUT_SECONDS = env.int("META_SYNC_REPORT_TIMEOUT_SECONDS", default=15 * 60)
+META_SYNC_LEASE_SECONDS = env.int("META_SYNC_LEASE_SECONDS", default=10 * 60)
+META_SYNC_MAX_ATTEMPTS = env.int("META_SYNC_MAX_ATTEMPTS", default=8)
+# Past this share of any usage header, the sync pauses before its next call (up to the maximum).
+META_SYNC_SLOWDOWN_PERCENT = env.int("META_SYNC_SLOWDOWN_PERCENT", default=75)
+META_SYNC_MAX_PAUSE_SECONDS = env.float("META_SYNC_MAX_PAUSE_SECONDS", default=30.0)
+META_SYNC_NOW_PER_HOUR = env.int("META_SYNC_NOW_PER_HOUR", default=4)
+# Template click-through rates are ranked and shown only past this many impressions.
+TEMPLATE_METRICS_MIN_IMPRESSIONS = env.int("TEMPLATE_METRICS_MIN_IMPRESSIONS", default=1000)
+# Days of synced numbers the nightly template-metrics rollup recomputes.
+TEMPLATE_METRICS_ROLLUP_DAYS = env.int("TEMPLATE_METRICS_ROLLUP_DAYS", default=28)
 # A publish run holds its lease this long; attempts (worker deaths, transient Meta errors) are capped.
 CAMPAIGN_PUBLISH_LEASE_SECONDS = env.int("CAMPAIGN_PUBLISH_LEASE_SECONDS", default=5 * 60)
 CAMPAIGN_PUBLISH_MAX_ATTEMPTS = env.int("CAMPAIGN_PUBLISH_MAX_ATTEMPTS", default=8)

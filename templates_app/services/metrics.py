@@ -2,11 +2,13 @@
 
 import csv
 import io
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, FloatField, Q, Sum
 from django.db.models.functions import Cast
@@ -237,8 +239,20 @@ def _parse_row(line: int, values: dict, template_column: str, templates: dict, s
     )
 
 
+def ctr_lower_bound(clicks: int, impressions: int, *, z: float = 1.96) -> float | None:
+    """The lower end of the 95 % Wilson score interval of clicks / impressions."""
+    if impressions <= 0:
+        return None
+    rate = clicks / impressions
+    z2 = z * z
+    centre = rate + z2 / (2 * impressions)
+    margin = z * math.sqrt(rate * (1 - rate) / impressions + z2 / (4 * impressions * impressions))
+    return max(0.0, (centre - margin) / (1 + z2 / impressions))
+
+
 def refresh_metric_summaries(*, template_ids) -> None:
-    """Recompute each template's impressions-weighted CTR and total impressions from its metrics."""
+    """Recompute each template's impressions-weighted CTR, impressions, clicks and the CTR's lower
+    confidence bound (only past TEMPLATE_METRICS_MIN_IMPRESSIONS) from its metrics."""
     template_ids = list(template_ids)
     totals = {
         row["template_id"]: row
@@ -249,13 +263,60 @@ def refresh_metric_summaries(*, template_ids) -> None:
             weighted=Sum(F("ctr") * Cast("impressions", FloatField()), output_field=FloatField()),
         )
     }
-    templates = list(AdTemplate.objects.filter(pk__in=template_ids).only("pk", "best_ctr", "metric_impressions"))
+    templates = list(
+        AdTemplate.objects.filter(pk__in=template_ids).only(
+            "pk", "best_ctr", "metric_impressions", "metric_clicks", "ctr_lower_bound"
+        )
+    )
     for template in templates:
         row = totals.get(template.pk)
         impressions = int(row["total_impressions"] or 0) if row else 0
+        clicks = round(row["weighted"] or 0) if row else 0
         template.metric_impressions = impressions
+        template.metric_clicks = clicks
         template.best_ctr = (row["weighted"] / impressions) if impressions else None
-    AdTemplate.objects.bulk_update(templates, ["best_ctr", "metric_impressions"])
+        enough = impressions >= settings.TEMPLATE_METRICS_MIN_IMPRESSIONS
+        template.ctr_lower_bound = ctr_lower_bound(clicks, impressions) if enough else None
+    AdTemplate.objects.bulk_update(templates, ["best_ctr", "metric_impressions", "metric_clicks", "ctr_lower_bound"])
+
+
+@dataclass(frozen=True)
+class SyncedDay:
+    """One template's synced ad numbers for one day (ads made from it, every placement added)."""
+
+    template_id: uuid.UUID
+    day: date
+    impressions: int
+    clicks: int
+    conversions: int
+    spend: Decimal
+
+
+@transaction.atomic
+def store_synced_metrics(*, days: list[SyncedDay]) -> int:
+    """Upsert the campaign-sync metrics of templates (source "campaign sync") and refresh their
+    summaries. Only real synced numbers come here; re-running with the same numbers changes nothing."""
+    rows = [
+        AdMetric(
+            template_id=d.template_id,
+            recorded_at=datetime.combine(d.day, datetime.min.time(), tzinfo=UTC),
+            source=MetricSource.CAMPAIGN_SYNC,
+            impressions=d.impressions,
+            ctr=min(1.0, d.clicks / d.impressions) if d.impressions else 0.0,
+            conversion_rate=min(1.0, d.conversions / d.clicks) if d.clicks else None,
+            performance_data={"clicks": d.clicks, "conversions": d.conversions, "spend": str(d.spend)},
+        )
+        for d in days
+    ]
+    AdMetric.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["template", "recorded_at", "source"],
+        update_fields=["impressions", "ctr", "conversion_rate", "performance_data", "updated_at"],
+        batch_size=1000,
+    )
+    refresh_metric_summaries(template_ids={d.template_id for d in days})
+    return len(rows)
 
 
 def import_metrics_csv(*, file, actor, request=None) -> MetricsImportReport:

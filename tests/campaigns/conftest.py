@@ -1,6 +1,8 @@
 import pytest
 
-from tests.campaigns.support import meta_settings
+from campaigns.publishing import runner as publish_runner
+from campaigns.publishing import services as publishing
+from tests.campaigns.support import connect, draft, meta_settings
 from tests.fakes.graph_server import FakeGraphServer
 
 
@@ -10,3 +12,18 @@ def graph(settings):
     with FakeGraphServer() as fake:
         meta_settings(settings, fake)
         yield fake
+
+
+@pytest.fixture
+def published(user, graph, settings, django_capture_on_commit_callbacks):
+    """A published campaign (1 ad) on act_111, and its ad account; syncs read 5 days."""
+    settings.META_SYNC_RESTATE_DAYS = 5
+    settings.META_SYNC_WINDOW_DAYS = 3
+    settings.META_SYNC_PAGE_SIZE = 4
+    connection = connect(user, graph)
+    campaign = draft(user)
+    with django_capture_on_commit_callbacks(execute=False):
+        run = publishing.request_publish(user=user, campaign=campaign)
+    assert publish_runner.run_publish(run_id=run.pk) == "done"
+    campaign.refresh_from_db()
+    return connection.ad_accounts.get(account_id="act_111"), campaign

@@ -10,6 +10,8 @@ from campaigns.connections import services as connection_services
 from campaigns.connections.models import MetaConnection
 from campaigns.publishing import services as publishing
 from campaigns.publishing.models import Campaign
+from campaigns.sync import runner as sync_runner
+from campaigns.sync import services as sync_services
 from tests.fakes.graph_server import FakeGraph
 from tests.generations.factories import completed_generation
 
@@ -85,3 +87,17 @@ def draft(user, *, formats=("1:1", "4:5", "9:16"), budget: int = 2000, generatio
     publishing.save_naming(campaign=campaign, pattern="{brand}_{goal}_{template}_{format}_{date}")
     campaign.refresh_from_db()
     return campaign
+
+
+def requested_sync(ad_account, capture, kind="manual"):
+    """A sync requested, its task message not run (the test runs the job itself)."""
+    with capture(execute=False):
+        run, created = sync_services.request_sync(ad_account=ad_account, kind=kind)
+    assert created
+    return run
+
+
+def finish_sync(run) -> str:
+    outcome = sync_runner.run_sync(run_id=run.pk)
+    run.refresh_from_db()
+    return outcome

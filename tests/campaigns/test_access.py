@@ -8,6 +8,9 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from campaigns.publishing import services as publishing
+from campaigns.publishing.models import Campaign
+from campaigns.rules import services as rule_services
+from campaigns.rules.models import OptimizationLog
 from tests.campaigns.support import connect, draft
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +26,11 @@ OWN_DATA_ROUTES = {
     "campaigns:disconnect",
     "api-meta-connection",
     "api-campaigns",
+    "api-performance",
+    "api-sync-runs",
+    "campaigns:rules",
+    "api-rules",
+    "api-rule-logs",
 }
 
 
@@ -59,6 +67,30 @@ def test_the_route_list_covers_the_campaign_area():
     assert len(names) >= 30
 
 
+def _their_rule_and_log(owner, campaign) -> dict:
+    theirs = Campaign.objects.get(pk=campaign.pk)
+    rule = rule_services.save_rule(
+        user=owner,
+        campaign=theirs,
+        data={
+            "name": "Theirs",
+            "level": "campaign",
+            "conditions": [{"metric": "spend", "operator": "gt", "value": "0", "days": 3}],
+            "action": "pause",
+        },
+    )
+    log = OptimizationLog.objects.create(
+        rule=rule,
+        user=owner,
+        campaign=theirs,
+        rule_name=rule.name,
+        day=theirs.created_at.date(),
+        action="pause",
+        status="suggested",
+    )
+    return {"rule_id": rule.pk, "log_id": log.pk, "action": "approve"}
+
+
 def test_every_route_answers_404_for_another_users_objects(
     client, user, other_user, graph, django_capture_on_commit_callbacks
 ):
@@ -66,7 +98,14 @@ def test_every_route_answers_404_for_another_users_objects(
     theirs = draft(other_user)
     with django_capture_on_commit_callbacks(execute=True):
         run = publishing.request_publish(user=other_user, campaign=theirs)
-    ids = {"campaign_id": theirs.pk, "asset_id": theirs.assets.get().pk, "run_id": run.pk, "step": "goal"}
+    ids = {
+        "campaign_id": theirs.pk,
+        "asset_id": theirs.assets.get().pk,
+        "run_id": run.pk,
+        "step": "goal",
+        "account_id": theirs.ad_account_id,
+        **_their_rule_and_log(other_user, theirs),
+    }
     connect(user, graph)
     draft(user)  # the attacker has objects of their own
     client.force_login(user)

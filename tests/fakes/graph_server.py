@@ -9,8 +9,11 @@ filter by name, update, delete), targeting search, delivery estimates, and Graph
 with the usage headers and `estimated_time_to_regain_access`, and 5xx.
 
 Everything created is kept in `FakeGraph.objects[kind]` and counted in `FakeGraph.created`,
-so tests assert "no duplicate". To extend it (insights for the sync), add a route in
-`FakeGraph.route` and keep state on `FakeGraph`; `fail_next` works for every route.
+so tests assert "no duplicate". Insights (ad level, daily, placement or age and gender
+breakdowns) answer stable made-up numbers per ad, day and breakdown, directly (GET, paged) or as
+asynchronous report runs (POST, then poll, then read pages); `restate` changes a day's numbers,
+`max_ad_days` answers "reduce the amount of data" past a size, `fail_reports` fails report runs,
+and `usage` headers go on every answer. `fail_next` works for every route.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date as _date
+from datetime import timedelta as _timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -139,6 +144,17 @@ class FakeGraph:
         self.created: Counter = Counter()
         self.requests: list[tuple[str, str, dict, float]] = []
         self.failures: list[Failure] = []
+        # Insights: numbers are made up from (ad, day, breakdown values), stable from call to call;
+        # `restate` changes a day's numbers as Meta does; `max_ad_days` makes a request for more
+        # ad-days than that fail with "reduce the amount of data"; `usage` headers go on every answer.
+        self.restated: dict[tuple[str, str], dict] = {}
+        # Asynchronous report runs: id -> rows and polls so far; `report_polls` polls say "running"
+        # before "completed"; `fail_reports` makes the next report runs fail.
+        self.reports: dict[str, dict] = {}
+        self.report_polls = 1
+        self.fail_reports = 0
+        self.max_ad_days: int | None = None
+        self.usage: dict[str, str] = {}
         self.ad_accounts = [
             {
                 "id": "act_111",
@@ -240,7 +256,7 @@ class FakeGraph:
             if failure.error is not None:
                 raise failure.error
         with self.lock:
-            return 200, self.route(method, parts, params), {}
+            return 200, self.route(method, parts, params), dict(self.usage)
 
     def _check_token(self, params: dict) -> str:
         token = params.get("access_token", "")
@@ -273,6 +289,10 @@ class FakeGraph:
             account, edge = parts
             if edge == "adimages":
                 return self._adimages(method, account, params)
+            if edge == "insights":
+                if method == "POST":
+                    return self._start_report(account, params)
+                return self._page_of(self._insight_rows(account, params), params)
             if edge in EDGE_KINDS:
                 return self._edge(method, account, EDGE_KINDS[edge], params)
             if edge == "delivery_estimate":
@@ -285,6 +305,8 @@ class FakeGraph:
                         }
                     ]
                 }
+        if parts and parts[0] in self.reports:
+            return self._report(parts, params)
         if len(parts) == 1:
             return self._node(method, parts[0], params)
         raise GraphError(
@@ -322,6 +344,98 @@ class FakeGraph:
         if end < len(items):
             body["paging"]["next"] = f"https://graph.invalid/next?after={cursors['after']}"
         return body
+
+    def restate(self, ad_id: str, day: str, **numbers) -> None:
+        """Meta's numbers for an ad's day change (as Meta restates recent days)."""
+        with self.lock:
+            self.restated[(str(ad_id), day)] = numbers
+
+    def _start_report(self, account: str, params: dict) -> dict:
+        report_id = str(next(self._ids))
+        failing = self.fail_reports > 0
+        self.fail_reports -= failing
+        self.reports[report_id] = {
+            "rows": [] if failing else self._insight_rows(account, params),
+            "polls": 0,
+            "fail": failing,
+        }
+        self.created["report_run"] += 1
+        return {"report_run_id": report_id}
+
+    def _report(self, parts: list[str], params: dict) -> dict:
+        report = self.reports[parts[0]]
+        if parts[1:] == ["insights"]:
+            return self._page_of(report["rows"], params)
+        report["polls"] += 1
+        if report["fail"]:
+            return {"id": parts[0], "async_status": "Job Failed", "async_percent_completion": 40}
+        done = report["polls"] > self.report_polls
+        return {
+            "id": parts[0],
+            "async_status": "Job Completed" if done else "Job Running",
+            "async_percent_completion": 100 if done else 50,
+        }
+
+    def _insight_rows(self, account: str, params: dict) -> list[dict]:
+        time_range = params.get("time_range") or {}
+        since = _date.fromisoformat(time_range["since"])
+        until = _date.fromisoformat(time_range["until"])
+        days = [(since + _timedelta(days=n)).isoformat() for n in range((until - since).days + 1)]
+        ads = [ad for ad in self.live("ad") if ad["account_id"] == account]
+        if self.max_ad_days is not None and len(ads) * len(days) > self.max_ad_days:
+            raise GraphError(
+                500,
+                error_body(
+                    1,
+                    "Please reduce the amount of data you're asking for, then retry your request",
+                    type_="OAuthException",
+                    is_transient=True,
+                ),
+            )
+        breakdowns = str(params.get("breakdowns", ""))
+        combos = (
+            [{"age": "25-34", "gender": "female"}, {"age": "35-44", "gender": "male"}]
+            if "age" in breakdowns
+            else [
+                {"publisher_platform": "facebook", "platform_position": "feed"},
+                {"publisher_platform": "instagram", "platform_position": "story"},
+            ]
+        )
+        currency = next((a["currency"] for a in self.ad_accounts if a["id"] == account), "USD")
+        rows = []
+        for ad in sorted(ads, key=lambda a: a["id"]):
+            adset = self.objects["adset"].get(str(ad.get("adset_id")), {})
+            for day in days:
+                for combo in combos:
+                    seed = int(hashlib.sha256(f"{ad['id']}|{day}|{sorted(combo.items())}".encode()).hexdigest()[:8], 16)
+                    impressions = 1000 + seed % 9000
+                    clicks = 10 + seed % 190
+                    spend = f"{(seed % 5000) / 100 + 1:.2f}"
+                    purchases = seed % 4
+                    row = {
+                        "date_start": day,
+                        "date_stop": day,
+                        "ad_id": ad["id"],
+                        "adset_id": str(ad.get("adset_id", "")),
+                        "campaign_id": str(adset.get("campaign_id", "")),
+                        "account_currency": currency,
+                        "attribution_setting": "7d_click_1d_view",
+                        "impressions": str(impressions),
+                        "reach": str(int(impressions * 0.8)),
+                        "frequency": f"{impressions / int(impressions * 0.8):.6f}",
+                        "clicks": str(clicks),
+                        "inline_link_clicks": str(int(clicks * 0.7)),
+                        "spend": spend,
+                        "actions": [
+                            {"action_type": "link_click", "value": str(int(clicks * 0.7))},
+                            {"action_type": "purchase", "value": str(purchases)},
+                        ],
+                        "action_values": [{"action_type": "purchase", "value": f"{purchases * 24.5:.2f}"}],
+                        **combo,
+                    }
+                    row.update(self.restated.get((ad["id"], day), {}))
+                    rows.append(row)
+        return rows
 
     def _adimages(self, method: str, account: str, params: dict) -> dict:
         store = self.images.setdefault(account, {})

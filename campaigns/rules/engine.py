@@ -1,0 +1,212 @@
+"""Evaluating rules on synced numbers: pure computation over per-object daily totals.
+
+The live evaluation after a sync and the backtest run the same code on the same data, so the
+backtest lists exactly the firings the live rule would have made. Numbers come from the placement
+report (each ad's day once): one query per evaluation, grouped by object and day.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Min, Q, Sum
+
+from campaigns.sync.models import Breakdown, PerformanceRecord
+
+OPERATORS = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
+OPERATOR_LABELS = {"gt": ">", "gte": "≥", "lt": "<", "lte": "≤"}
+METRICS = {
+    "spend": "Spend",
+    "impressions": "Impressions",
+    "clicks": "Clicks",
+    "conversions": "Conversions",
+    "ctr": "CTR (%)",
+    "cpc": "Cost per click",
+    "cpm": "Cost per 1,000 impressions",
+    "cpa": "Cost per conversion",
+    "roas": "Return on ad spend",
+    "ctr_vs_first_week": "CTR against its first week (%)",
+}
+FIRST_WEEK_DAYS = 7
+MAX_WINDOW_DAYS = 90
+SUM_FIELDS = (("s", "spend"), ("i", "impressions"), ("c", "clicks"), ("v", "conversions"), ("x", "conversion_value"))
+
+
+@dataclass
+class Totals:
+    spend: Decimal = Decimal(0)
+    impressions: int = 0
+    clicks: int = 0
+    conversions: int = 0
+    value: Decimal = Decimal(0)
+
+    def add(self, other: Totals) -> None:
+        self.spend += other.spend
+        self.impressions += other.impressions
+        self.clicks += other.clicks
+        self.conversions += other.conversions
+        self.value += other.value
+
+
+@dataclass
+class Series:
+    """One object's (campaign's or ad's) daily totals, and its first week's."""
+
+    days: dict[date, Totals] = field(default_factory=dict)
+    first_week: Totals | None = None
+    first_day: date | None = None
+
+    def window(self, end: date, days: int) -> Totals:
+        total = Totals()
+        for offset in range(days):
+            found = self.days.get(end - timedelta(days=offset))
+            if found is not None:
+                total.add(found)
+        return total
+
+
+def _ratio(numerator, denominator, scale=1) -> Decimal | None:
+    if not denominator:
+        return None
+    return (Decimal(numerator) * scale / Decimal(denominator)).quantize(Decimal("0.0001"))
+
+
+def metric(name: str, totals: Totals, series: Series) -> Decimal | None:
+    if name in ("spend", "impressions", "clicks", "conversions"):
+        return Decimal(getattr(totals, name))
+    if name == "ctr":
+        return _ratio(totals.clicks, totals.impressions, 100)
+    if name == "cpc":
+        return _ratio(totals.spend, totals.clicks)
+    if name == "cpm":
+        return _ratio(totals.spend, totals.impressions, 1000)
+    if name == "cpa":
+        return _ratio(totals.spend, totals.conversions)
+    if name == "roas":
+        return _ratio(totals.value, totals.spend)
+    if name == "ctr_vs_first_week":
+        first = series.first_week
+        now = _ratio(totals.clicks, totals.impressions, 100)
+        then = _ratio(first.clicks, first.impressions, 100) if first else None
+        return _ratio(now, then, 100) if now is not None and then else None
+    raise ValueError(name)
+
+
+def load(*, campaign_ids, level: str, end: date, window_days: int, first_week: bool = False) -> dict[object, Series]:
+    """Daily totals per object over [end - window_days + 1, end]; with `first_week`, also each
+    object's first seven days of numbers (read from its whole history, so only when a rule asks)."""
+    key = "campaign_id" if level == "campaign" else "campaign_asset_id"
+    rows = PerformanceRecord.objects.filter(
+        campaign_id__in=campaign_ids, breakdown=Breakdown.PLACEMENT, date__lte=end
+    ).exclude(**{f"{key}__isnull": True})
+    if not first_week:
+        rows = rows.filter(date__gt=end - timedelta(days=window_days))
+    sums = {
+        "s": Sum("spend"),
+        "i": Sum("impressions"),
+        "c": Sum("clicks"),
+        "v": Sum("conversions"),
+        "x": Sum("conversion_value"),
+    }
+    series: dict[object, Series] = defaultdict(Series)
+    window_start = end - timedelta(days=window_days)
+    for row in rows.values(key, "date").annotate(**sums).order_by(key, "date"):
+        totals = Totals(row["s"] or 0, row["i"] or 0, row["c"] or 0, row["v"] or 0, row["x"] or 0)
+        entry = series[row[key]]
+        if row["date"] > window_start:
+            entry.days[row["date"]] = totals
+        if first_week:
+            if entry.first_week is None:
+                entry.first_week = Totals()
+                entry.first_day = row["date"]
+            if entry.first_day and row["date"] < entry.first_day + timedelta(days=FIRST_WEEK_DAYS):
+                entry.first_week.add(totals)
+    return series
+
+
+@dataclass
+class Windows:
+    """One object's totals over each window ending on one day, summed by the database (live checks)."""
+
+    end: date
+    totals: dict[int, Totals] = field(default_factory=dict)
+    first_week: Totals | None = None
+
+    def window(self, end: date, days: int) -> Totals:
+        if end != self.end:
+            raise ValueError("Live windows are summed for one day: load them again for another.")
+        return self.totals.get(days, Totals())
+
+
+def load_windows(*, campaign_ids, level: str, end: date, windows: set[int], first_week: bool) -> dict[object, Windows]:
+    """Each object's totals over every window in `windows` ending on `end`: one grouped query with a
+    conditional sum per window (the database adds; a few rows per object leave it), plus, when a rule
+    asks, each object's first week."""
+    key = "campaign_id" if level == "campaign" else "campaign_asset_id"
+    rows = PerformanceRecord.objects.filter(
+        campaign_id__in=campaign_ids, breakdown=Breakdown.PLACEMENT, date__lte=end
+    ).exclude(**{f"{key}__isnull": True})
+    aggregates = {}
+    for days in windows:
+        inside = Q(date__gt=end - timedelta(days=days))
+        for short, name in SUM_FIELDS:
+            aggregates[f"{short}{days}"] = Sum(name, filter=inside)
+    found: dict[object, Windows] = defaultdict(lambda: Windows(end))
+    recent = rows.filter(date__gt=end - timedelta(days=max(windows)))
+    for row in recent.values(key).annotate(**aggregates).order_by():
+        entry = found[row[key]]
+        for days in windows:
+            entry.totals[days] = Totals(*(row[f"{short}{days}"] or 0 for short, _ in SUM_FIELDS))
+    if first_week:
+        starts = dict(rows.values(key).annotate(first=Min("date")).order_by().values_list(key, "first"))
+        if starts:
+            latest = max(starts.values()) + timedelta(days=FIRST_WEEK_DAYS - 1)
+            sums = {short: Sum(name) for short, name in SUM_FIELDS}
+            for row in rows.filter(date__lte=latest).values(key, "date").annotate(**sums).order_by():
+                start = starts[row[key]]
+                if row["date"] < start + timedelta(days=FIRST_WEEK_DAYS):
+                    entry = found[row[key]]
+                    entry.first_week = entry.first_week or Totals()
+                    entry.first_week.add(Totals(*(row[short] or 0 for short, _ in SUM_FIELDS)))
+    return found
+
+
+def condition_windows(rule) -> set[int]:
+    return {window_days(rule), *(int(c.get("days", 1)) for c in rule.conditions)}
+
+
+def window_days(rule) -> int:
+    return min(MAX_WINDOW_DAYS, max([int(c.get("days", 1)) for c in rule.conditions] or [1]))
+
+
+def needs_first_week(rule) -> bool:
+    return any(c.get("metric") == "ctr_vs_first_week" for c in rule.conditions)
+
+
+def check(rule, series: Series | Windows, end: date) -> dict | None:
+    """The metric values that make the rule fire on `end`, or None when it does not."""
+    widest = series.window(end, window_days(rule))
+    if widest.spend < rule.min_spend or widest.impressions < rule.min_impressions:
+        return None
+    values = {}
+    for condition in rule.conditions:
+        totals = series.window(end, int(condition.get("days", 1)))
+        value = metric(condition["metric"], totals, series)
+        threshold = Decimal(str(condition["value"]))
+        if value is None or not OPERATORS[condition["operator"]](value, threshold):
+            return None
+        values[f"{condition['metric']} over {condition.get('days', 1)} d"] = str(value)
+    values["spend over window"] = str(widest.spend)
+    values["impressions over window"] = widest.impressions
+    return values
+
+
+def describe(condition: dict) -> str:
+    return (
+        f"{METRICS.get(condition['metric'], condition['metric'])} {OPERATOR_LABELS.get(condition['operator'], '?')} "
+        f"{condition['value']} over {condition.get('days', 1)} day{'s' if int(condition.get('days', 1)) != 1 else ''}"
+    )
