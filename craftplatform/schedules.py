@@ -70,6 +70,15 @@ SCHEDULES: list[Schedule] = [
         description="Removes free-plan files past their retention and marks the assets expired.",
         expires_seconds=6 * 3600,
     ),
+    Schedule(
+        name="recompute analytics rollups",
+        task="analytics.tasks.recompute_recent_rollups_task",
+        crontab={"minute": "7"},
+        # Dashboards read rollups only: recompute today and the last days (late payments, jobs that
+        # ended after midnight), then check the day's AI cost against the alert rules.
+        description="Recomputes the analytics rollups of recent days and checks the AI cost alert.",
+        expires_seconds=50 * 60,
+    ),
 ]
 
 
