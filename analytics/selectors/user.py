@@ -75,6 +75,6 @@ def credits_report(*, user, period: DateRange) -> dict:
 
 def _change(current: float, previous: float) -> str:
     if not previous:
-        return "" if not current else "new this period"
+        return "" if not current else "none in the previous period"
     percent = (current - previous) / previous * 100
-    return f"{percent:+.0f} % against the previous period"
+    return f"{percent:+.0f} % against the previous period ({previous})"

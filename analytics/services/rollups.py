@@ -140,7 +140,7 @@ def _user_days(day: date, bounds: Bounds) -> int:
         rows[row["user_id"]]["operations"] = row["n"]
     spent = (
         _ledger(bounds)
-        .filter(type__in=SPENT)
+        .filter(type__in=SPENT, account__user__isnull=False)  # a deleted user's history stays anonymous
         .values("account__user_id")
         .annotate(total=Sum("amount"))
         .filter(total__lt=0)
@@ -334,19 +334,16 @@ def _jobs(day: date, bounds: Bounds) -> int:
 
 def _user_credit_days(day: date) -> int:
     """Per user and operation, on `day` of each user's own time zone."""
-    zones: dict[str, list] = defaultdict(list)
-    for user_id, name in UserPreference.objects.values_list("user_id", "timezone"):
-        zones[zone_for(name).key].append(user_id)
-    with_preference = {user_id for ids in zones.values() for user_id in ids}
     rows: list[UserCreditDay] = []
-    # Users without preferences count in UTC: every zone's query, and one for them.
-    queries = [(zone, Q(account__user_id__in=ids)) for zone, ids in zones.items()]
-    queries.append(("UTC", ~Q(account__user_id__in=with_preference)))
+    # One pass per time zone in use (a handful), joined through the preference: never a list of ids.
+    names = set(UserPreference.objects.values_list("timezone", flat=True).distinct())
+    queries = [(zone_for(name), Q(account__user__preferences__timezone=name)) for name in names]
+    queries.append((ZoneInfo("UTC"), Q(account__user__preferences__isnull=True)))
     for zone, who in queries:
-        bounds = local_bounds(day, ZoneInfo(zone))
+        bounds = local_bounds(day, zone)
         spent = (
             _ledger(bounds)
-            .filter(who, type__in=SPENT)
+            .filter(who, type__in=SPENT, account__user__isnull=False)
             .values("account__user_id", "operation")
             .annotate(total=Sum("amount"), uses=Count("id", filter=Q(type=TransactionType.USAGE)))
         )
@@ -362,7 +359,7 @@ def _user_credit_days(day: date) -> int:
             )
         granted = (
             _ledger(bounds)
-            .filter(who, amount__gt=0)
+            .filter(who, amount__gt=0, account__user__isnull=False)
             .exclude(type__in=SPENT)
             .values("account__user_id")
             .annotate(total=Sum("amount"))
@@ -412,13 +409,19 @@ def _milestones(bounds: Bounds) -> int:
         .annotate(first=Min("paid_at"))
         .values_list("user_id", "first")
     )
-    for user_id, signed_up in User.objects.filter(id__in=touched).values_list("id", "created_at"):
-        UserMilestone.objects.update_or_create(
-            user_id=user_id,
-            defaults={
-                "signed_up_at": signed_up,
-                "first_generation_at": firsts_generation.get(user_id),
-                "first_payment_at": firsts_payment.get(user_id),
-            },
-        )
+    UserMilestone.objects.bulk_create(
+        [
+            UserMilestone(
+                user_id=user_id,
+                signed_up_at=signed_up,
+                first_generation_at=firsts_generation.get(user_id),
+                first_payment_at=firsts_payment.get(user_id),
+            )
+            for user_id, signed_up in User.objects.filter(id__in=touched).values_list("id", "created_at")
+        ],
+        update_conflicts=True,
+        unique_fields=["user"],
+        update_fields=["signed_up_at", "first_generation_at", "first_payment_at"],
+        batch_size=2000,
+    )
     return len(touched)

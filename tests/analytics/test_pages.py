@@ -10,7 +10,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from analytics.models import CostAlert, CostAlertRule
+from analytics.models import CostAlert, CostAlertRule, PlatformDay, UserDay
 from analytics.services import alerts, rollups
 from credits import services as credit_services
 from credits.constants import Operation, TransactionType
@@ -148,3 +148,15 @@ def test_the_ai_cost_alert_fires_once_a_day_emails_staff_and_switches_the_provid
         ProviderCall.objects.create(provider="openai", operation="copy", status="success", cost=Decimal("2"))
         rollups.recompute_day((day + timedelta(days=1)).date())
         assert len(alerts.check_cost_alerts(day=(day + timedelta(days=1)).date())) == 1
+
+
+@pytest.mark.django_db
+def test_a_deleted_users_history_still_counts_in_platform_totals_without_them():
+    gone, stays = UserFactory(), UserFactory()
+    _spend(gone, 11, ref="gone")
+    _spend(stays, 3, ref="stays")
+    gone.delete()
+    today = timezone.now().date()
+    rollups.recompute_day(today)
+    assert PlatformDay.objects.get(day=today).credits_spent == 14
+    assert list(UserDay.objects.filter(day=today).values_list("user_id", "credits_spent")) == [(stays.pk, 3)]
