@@ -267,8 +267,9 @@ def heavy_users_report(*, period: DateRange, limit: int = 25) -> dict:
             days=Count("id"),
         )
     )
-    by_credits = sorted(totals, key=lambda row: -row["spent"])[:limit]
-    by_cost = sorted(totals, key=lambda row: -(row["cost"] or 0))[:limit]
+    # The database sorts and cuts: only `limit` rows per list leave it, however many users were active.
+    by_credits = list(totals.filter(spent__gt=0).order_by("-spent", "user_id")[:limit])
+    by_cost = list(totals.filter(cost__gt=0).order_by("-cost", "user_id")[:limit])
     emails = dict(User.objects.filter(id__in={r["user_id"] for r in by_credits + by_cost}).values_list("id", "email"))
 
     def table(key, title, rows) -> Table:
@@ -300,6 +301,6 @@ def heavy_users_report(*, period: DateRange, limit: int = 25) -> dict:
     return {
         "tables": [
             table("top-by-credits", "Top users by credits spent", by_credits),
-            table("top-by-ai-cost", "Top users by AI cost", [r for r in by_cost if r["cost"]]),
+            table("top-by-ai-cost", "Top users by AI cost", by_cost),
         ],
     }
