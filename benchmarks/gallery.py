@@ -35,6 +35,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import django
 import psycopg
+from cryptography.fernet import Fernet
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -278,6 +279,8 @@ def start_server(url: str, workers: int, access_log: Path, error_log: Path) -> s
         "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback: no TLS proxy in front
         "MEDIA_SERVED_BY_PROXY": "true",
         "LOG_LEVEL": "WARNING",
+        # Production refuses to start without its own key for stored secrets; a throwaway one here.
+        "FIELD_ENCRYPTION_KEYS": os.environ.get("FIELD_ENCRYPTION_KEYS") or Fernet.generate_key().decode(),
     }
     env.pop("DJANGO_DEBUG", None)
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)

@@ -117,6 +117,15 @@ SCHEDULES: list[Schedule] = [
         description="Emails users whose Meta login expires within 7 days.",
         expires_seconds=6 * 3600,
     ),
+    Schedule(
+        name="recompute analytics rollups",
+        task="analytics.tasks.recompute_recent_rollups_task",
+        crontab={"minute": "7"},
+        # Dashboards read rollups only: recompute today and the last days (late payments, jobs that
+        # ended after midnight), then check the day's AI cost against the alert rules.
+        description="Recomputes the analytics rollups of recent days and checks the AI cost alert.",
+        expires_seconds=50 * 60,
+    ),
 ]
 
 

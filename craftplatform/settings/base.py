@@ -533,3 +533,9 @@ CAMPAIGN_PUBLISH_LEASE_SECONDS = env.int("CAMPAIGN_PUBLISH_LEASE_SECONDS", defau
 CAMPAIGN_PUBLISH_MAX_ATTEMPTS = env.int("CAMPAIGN_PUBLISH_MAX_ATTEMPTS", default=8)
 # "Publish" and status changes per user per hour.
 CAMPAIGN_PUBLISH_RATE_LIMIT = env.int("CAMPAIGN_PUBLISH_RATE_LIMIT", default=30)
+
+# ---------------------------------------------------------------------------
+# Analytics
+# ---------------------------------------------------------------------------
+# Days before today that the hourly rollup recomputes (late rows, restated numbers).
+ANALYTICS_RECOMPUTE_DAYS = env.int("ANALYTICS_RECOMPUTE_DAYS", default=3)
