@@ -31,6 +31,9 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("analytics/", include("analytics.urls")),
     path("api/v1/", include(api_v1)),
+    # Landing pages (issue 15): public pages and the page-event beacon.
+    path("p/", include("campaigns.pages.public_urls")),
+    path("e/", include("analytics.ingest_urls")),
 ]
 
 if settings.SERVE_MEDIA and settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):

@@ -33,3 +33,7 @@ LOGGING["root"]["level"] = "WARNING"
 # whitenoise looks for collected files at start-up; tests serve none.
 STATIC_ROOT = VAR_DIR / "test-staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# Landing pages (issue 15): fake WordPress and webhook receivers listen on 127.0.0.1.
+SAFE_HTTP_ALLOW_LOOPBACK_FOR_TESTS = True
+LEAD_MIN_SECONDS = 0
