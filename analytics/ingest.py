@@ -58,19 +58,24 @@ class BadEvent(ValueError):
     pass
 
 
-_redis_client: redis.Redis | None = None
+_redis_clients: dict[str, redis.Redis] = {}
 _redis_down_until = 0.0
 _salt_cache: tuple[str, str] | None = None
 
 
 def redis_client() -> redis.Redis | None:
-    global _redis_client
+    """One connection pool per process (and URL); None in the embedded mode."""
     url = settings.PAGE_EVENTS_REDIS_URL
     if not url:
         return None
-    if _redis_client is None:
-        _redis_client = redis.Redis.from_url(url, socket_connect_timeout=0.25, socket_timeout=0.5)
-    return _redis_client
+    if url not in _redis_clients:
+        _redis_clients[url] = redis.Redis.from_url(url, socket_connect_timeout=0.25, socket_timeout=1.0)
+    return _redis_clients[url]
+
+
+def reset_circuit() -> None:
+    global _redis_down_until
+    _redis_down_until = 0.0
 
 
 def parse(body: bytes) -> dict:

@@ -201,7 +201,7 @@ def send_lead_email(*, lead_id) -> bool:
         }
         lead.owner_notified_at = timezone.now()
         lead.save(update_fields=["owner_notified_at"])
-        transaction.on_commit(lambda: enqueue.send("accounts.tasks.send_email_task", message))
+        transaction.on_commit(lambda: enqueue.send(enqueue.SEND_EMAIL, message))
     return True
 
 
