@@ -65,3 +65,33 @@ def _json_contains_supported() -> bool:
 def get_saved_for_user(*, user, saved_id, shared_ok: bool = False) -> SavedComponent:
     query = Q(user=user) | Q(is_public=True) if shared_ok else Q(user=user)
     return get_object_or_404(SavedComponent.objects.filter(query), pk=saved_id)
+
+
+def page_stats(*, user, page_ids=None) -> dict:
+    """Visits, unique visitors, clicks and leads per page of the user (two queries whatever the count).
+
+    Events are read through the reverse relation the analytics app declares (`events`), so this
+    concern never imports analytics."""
+    pages = LandingPage.objects.filter(user=user)
+    if page_ids is not None:
+        pages = pages.filter(pk__in=page_ids)
+    stats = {
+        row["pk"]: {
+            "views": row["views"],
+            "visitors": row["visitors"],
+            "clicks": row["clicks"],
+            "submits": row["submits"],
+            "leads": 0,
+        }
+        for row in pages.values("pk").annotate(
+            views=Count("events", filter=Q(events__event_type="view")),
+            visitors=Count("events__visitor_hash", filter=Q(events__event_type="view"), distinct=True),
+            clicks=Count("events", filter=Q(events__event_type="click")),
+            submits=Count("events", filter=Q(events__event_type="submit")),
+        )
+    }
+    for row in pages.values("pk").annotate(leads=Count("leads")):
+        stats[row["pk"]]["leads"] = row["leads"]
+    for value in stats.values():
+        value["conversion_rate"] = round(100 * value["leads"] / value["visitors"], 1) if value["visitors"] else None
+    return stats

@@ -72,6 +72,13 @@ def set_handle(*, user, handle: str) -> PageHandle:
     return current
 
 
+def _forget(handle: str, slug: str) -> None:
+    """Drop the cached public page now and again after commit (a request between the two may have
+    cached the old version)."""
+    public_cache.forget(handle, slug)
+    transaction.on_commit(lambda: public_cache.forget(handle, slug))
+
+
 # --- pages ---------------------------------------------------------------------------------
 
 
@@ -335,7 +342,7 @@ def publish_page(*, page: LandingPage, by=None) -> PageVersion:
     page.published_at = timezone.now()
     page.save(update_fields=["published_version", "status", "published_at", "updated_at"])
     handle = ensure_handle(user=page.user).handle
-    transaction.on_commit(lambda: public_cache.forget(handle, page.slug))
+    _forget(handle, page.slug)
     return version
 
 
@@ -347,7 +354,7 @@ def unpublish_page(*, page: LandingPage) -> LandingPage:
     page.status = PageStatus.UNPUBLISHED
     page.save(update_fields=["status", "updated_at"])
     handle = ensure_handle(user=page.user).handle
-    transaction.on_commit(lambda: public_cache.forget(handle, page.slug))
+    _forget(handle, page.slug)
     return page
 
 
