@@ -10,7 +10,7 @@ rewritten to the IP; Host and TLS SNI keep the name, so certificates are still v
 it). A DNS answer cannot change between the check and the connection. Numeric hosts in decimal,
 octal or hex forms (`2130706433`, `0x7f.1`) are refused outright. Only http and https, no
 credentials in the URL; redirects are followed by hand, at most `max_redirects`, each one checked
-the same way. Answers are read up to `max_bytes` and the whole exchange is bounded by `timeout`.
+the same way (a redirect beyond that is returned to the caller as it is). Answers are read up to `max_bytes` and the whole exchange is bounded by `timeout`.
 
 Tests talk to local fake servers on 127.0.0.1: `SAFE_HTTP_ALLOW_LOOPBACK_FOR_TESTS` (off by
 default; production refuses to start with it on) lets loopback addresses through, and nothing else.
@@ -186,17 +186,16 @@ def request(
                     headers=request_headers,
                     content=content,
                     files=files,
-                    auth=auth,
                     extensions=extensions,
                     timeout=httpx.Timeout(remaining),
                 )
-                response = client.send(built, stream=True)
+                response = client.send(built, stream=True, auth=auth)
             except httpx.TimeoutException:
                 raise FetchError("The server took too long to answer.") from None
             except httpx.HTTPError as exc:
                 raise FetchError(f"The server could not be reached ({type(exc).__name__}).") from None
             try:
-                if response.is_redirect and "location" in response.headers:
+                if response.is_redirect and "location" in response.headers and len(history) < max_redirects:
                     history.append(current)
                     current = urljoin(current, response.headers["location"])
                     if response.status_code in (301, 302, 303) and method.upper() != "HEAD":
@@ -227,4 +226,4 @@ def request(
                 )
             finally:
                 response.close()
-    raise FetchError("The server redirected too many times.")
+    raise FetchError("The server redirected too many times.")  # pragma: no cover (the loop returns first)
