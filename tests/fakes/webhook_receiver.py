@@ -28,7 +28,7 @@ class WebhookReceiver:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                receiver.received.append(Received(self.path, {k: v for k, v in self.headers.items()}, body))
+                receiver.received.append(Received(self.path, dict(self.headers.items()), body))
                 if receiver.redirect_to:
                     self.send_response(302)
                     self.send_header("Location", receiver.redirect_to)

@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class FakeWordPress:
-    def __init__(self, *, username="editor", app_password="abcd efgh ijkl mnop"):
+    def __init__(self, *, username="editor", app_password="abcd efgh ijkl mnop"):  # noqa: S107 (a fake's test credential)
         self.username = username
         self.app_password = app_password
         self.pages: dict[int, dict] = {}
