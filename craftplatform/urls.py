@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("credits.api_urls")),
     path("", include("generations.api.urls")),
     path("templates/", include(template_urls.api_urlpatterns)),
+    path("", include("campaigns.api_urls")),  # landing pages, leads, webhooks (issue 15)
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

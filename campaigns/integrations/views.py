@@ -30,7 +30,7 @@ def integrations(request):
             "sites": sites,
             "endpoints": endpoints,
             "events": WebhookEvent.choices,
-            "pages": page_selectors.pages_for_user(user=request.user).filter(status="published").only("pk", "name"),
+            "pages": page_selectors.page_choices(user=request.user, published_only=True),
             "new_secret": request.session.pop("webhook_secret", None),
         },
     )

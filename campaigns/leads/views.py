@@ -24,7 +24,7 @@ def lead_list(request):
         "campaigns/leads/list.html",
         {
             "leads": leads,
-            "pages": page_selectors.pages_for_user(user=request.user).only("pk", "name"),
+            "pages": page_selectors.page_choices(user=request.user),
             "page_id": page_id,
             "by_campaign": selectors.conversions_by_campaign(user=request.user, page_id=page_id),
         },

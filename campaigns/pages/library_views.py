@@ -37,7 +37,7 @@ def library(request):
             "tag": request.GET.get("tag", ""),
             "q": request.GET.get("q", ""),
             "target_page": target_page,
-            "pages": selectors.pages_for_user(user=request.user).only("pk", "name"),
+            "pages": selectors.page_choices(user=request.user),
         },
     )
 

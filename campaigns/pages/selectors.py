@@ -95,3 +95,10 @@ def page_stats(*, user, page_ids=None) -> dict:
     for value in stats.values():
         value["conversion_rate"] = round(100 * value["leads"] / value["visitors"], 1) if value["visitors"] else None
     return stats
+
+
+def page_choices(*, user, published_only: bool = False) -> QuerySet[LandingPage]:
+    rows = LandingPage.objects.filter(user=user)
+    if published_only:
+        rows = rows.filter(status="published")
+    return rows.only("pk", "name").order_by("name")
