@@ -3,7 +3,7 @@ settings.
 
     .venv/bin/python benchmarks/landing_page.py [--clients 20] [--seconds 10] [--warmup 2] [--workers N] [--keep]
 
-Creates a user and a page from the "offer" starting point with a 1080×1080 creative in the hero
+Creates a user and a page from the "offer" starting point with a 1080x1080 creative in the hero
 (published through the real service: WebP renditions, frozen version), then serves the app with
 gunicorn on production settings (DEBUG off, the Redis cache when REDIS_URL is set, as in
 production) and asks for the public page `/p/<handle>/<slug>/?utm_source=facebook&utm_campaign=…`
