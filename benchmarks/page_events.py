@@ -209,7 +209,7 @@ def main() -> None:
             for row in rows:
                 cursor.execute(
                     f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", [row[c] for c in drain.COLUMNS]
-                )  # noqa: S608
+                )
         insert_seconds = time.monotonic() - insert_started
     finally:
         if created and not options.keep:
