@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from analytics.models import CostAlert, CostAlertRule
+from analytics.models import CostAlert, CostAlertRule, PageEvent
 
 
 @admin.register(CostAlertRule)
@@ -27,4 +27,16 @@ class CostAlertAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PageEvent)
+class PageEventAdmin(admin.ModelAdmin):
+    list_display = ("occurred_at", "event_type", "page", "version_number", "utm_campaign", "country")
+    list_filter = ("event_type",)
+    search_fields = ("utm_campaign", "fbclid", "ingest_id")
+    raw_id_fields = ("page",)
+    readonly_fields = [f.name for f in PageEvent._meta.fields]
+
+    def has_add_permission(self, request):
         return False

@@ -6,6 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from analytics import drain
 from analytics.services import alerts, rollups
 
 
@@ -18,3 +19,10 @@ def recompute_recent_rollups_task() -> int:
     days = rollups.recompute_range(first, today)
     alerts.check_cost_alerts(day=today)
     return days
+
+
+@shared_task(name="analytics.tasks.drain_page_events_task")
+def drain_page_events_task() -> int:
+    # Safe to run beside other drains: the consumer group hands each entry to one consumer, and a
+    # batch written twice is stored once (see analytics.drain).
+    return drain.drain(max_batches=200)

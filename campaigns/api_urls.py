@@ -1,7 +1,8 @@
 """The campaigns app's REST routes (mounted under /api/v1/), gathered from its sub-packages."""
 
-from django.urls import path
+from django.urls import path, re_path
 
+from campaigns import api as pages_api
 from campaigns.connections import api as connections_api
 from campaigns.publishing import api as publishing_api
 from campaigns.rules import api as rules_api
@@ -58,4 +59,29 @@ urlpatterns = [
         "rule-logs/<uuid:log_id>/reject/", rules_api.LogActionView.as_view(action="reject"), name="api-rule-log-reject"
     ),
     path("rule-logs/<uuid:log_id>/undo/", rules_api.LogActionView.as_view(action="undo"), name="api-rule-log-undo"),
+    # Landing pages, leads and webhooks (issue 15).
+    path("pages/", pages_api.PageListApi.as_view(), name="api-pages"),
+    path("pages/<uuid:page_id>/", pages_api.PageDetailApi.as_view(), name="api-page"),
+    path("pages/<uuid:page_id>/components/", pages_api.PageComponentsApi.as_view(), name="api-page-components"),
+    re_path(
+        r"^pages/(?P<page_id>[0-9a-f-]{36})/(?P<action>publish|unpublish)/$",
+        pages_api.PagePublishApi.as_view(),
+        name="api-page-publish",
+    ),
+    path("pages/<uuid:page_id>/events/summary/", pages_api.PageEventsSummaryApi.as_view(), name="api-page-events"),
+    path("leads/", pages_api.LeadListApi.as_view(), name="api-leads"),
+    path("leads/export/", pages_api.LeadExportApi.as_view(), name="api-leads-export"),
+    path("leads/<uuid:lead_id>/", pages_api.LeadDetailApi.as_view(), name="api-lead"),
+    path("webhooks/", pages_api.WebhookListApi.as_view(), name="api-webhooks"),
+    path("webhooks/<uuid:endpoint_id>/", pages_api.WebhookDetailApi.as_view(), name="api-webhook"),
+    path(
+        "webhooks/<uuid:endpoint_id>/deliveries/",
+        pages_api.WebhookDeliveriesApi.as_view(),
+        name="api-webhook-deliveries",
+    ),
+    path(
+        "webhooks/deliveries/<uuid:delivery_id>/replay/",
+        pages_api.DeliveryReplayApi.as_view(),
+        name="api-delivery-replay",
+    ),
 ]

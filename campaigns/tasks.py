@@ -1,8 +1,11 @@
-"""Campaign tasks (queue `sync`): thin wrappers over services, taking ids, safe to run twice."""
+"""Campaign tasks: thin wrappers over services, taking ids, safe to run twice (publishing and syncs on
+the `sync` queue; landing-page webhooks, lead emails and retention on `default`)."""
 
 from celery import shared_task
 
 from campaigns.connections import services as connection_services
+from campaigns.integrations import webhooks
+from campaigns.leads import services as lead_services
 from campaigns.publishing import runner
 from campaigns.rules import services as rule_services
 from campaigns.sync import runner as sync_runner
@@ -41,3 +44,27 @@ def schedule_daily_syncs_task() -> int:
 @shared_task(name="campaigns.tasks.rollup_template_metrics_task")
 def rollup_template_metrics_task() -> int:
     return template_metrics.rollup_template_metrics()
+
+
+@shared_task(name="campaigns.tasks.deliver_webhook_task", acks_late=True)
+def deliver_webhook_task(delivery_id: str) -> str:
+    # Claimed by a conditional update inside: a duplicate run finds nothing due and returns.
+    return webhooks.deliver(delivery_id=delivery_id)
+
+
+@shared_task(name="campaigns.tasks.retry_webhook_deliveries_task")
+def retry_webhook_deliveries_task() -> int:
+    due = webhooks.due_deliveries()
+    for delivery_id in due:
+        deliver_webhook_task.delay(delivery_id)
+    return len(due)
+
+
+@shared_task(name="campaigns.tasks.send_lead_email_task", acks_late=True)
+def send_lead_email_task(lead_id: str) -> bool:
+    return lead_services.send_lead_email(lead_id=lead_id)
+
+
+@shared_task(name="campaigns.tasks.purge_expired_leads_task")
+def purge_expired_leads_task() -> int:
+    return lead_services.purge_expired_leads()

@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from campaigns.connections import urls as connection_urls
+from campaigns.pages import urls as page_urls
 from campaigns.publishing import urls as publishing_urls
 from campaigns.rules import urls as rule_urls
 from campaigns.sync import urls as sync_urls
@@ -15,3 +16,4 @@ urlpatterns = [
     path("", include(sync_urls)),
     path("", include(rule_urls)),
 ]
+urlpatterns += page_urls.urlpatterns  # landing pages, leads, library, integrations (issue 15)

@@ -126,6 +126,32 @@ SCHEDULES: list[Schedule] = [
         description="Recomputes the analytics rollups of recent days and checks the AI cost alert.",
         expires_seconds=50 * 60,
     ),
+    # --- Landing pages (issue 15) ---
+    Schedule(
+        name="drain page events",
+        task="analytics.tasks.drain_page_events_task",
+        crontab={"minute": "*"},
+        # The beacon only appends to the Redis stream; this moves events into the database (COPY).
+        # Deployments with heavy traffic run `manage.py drain_page_events` as its own process too.
+        description="Moves accepted page events from the Redis stream into the database.",
+        expires_seconds=50,
+    ),
+    Schedule(
+        name="retry webhook deliveries",
+        task="campaigns.tasks.retry_webhook_deliveries_task",
+        crontab={"minute": "*"},
+        # A retry whose task was lost (worker restart) is found by its due time and sent again.
+        description="Sends webhook deliveries whose next attempt is due.",
+        expires_seconds=50,
+    ),
+    Schedule(
+        name="delete expired leads",
+        task="campaigns.tasks.purge_expired_leads_task",
+        crontab={"minute": "35", "hour": "3"},
+        # Each page's lead retention setting (days; 0 keeps them).
+        description="Deletes leads older than their page's retention.",
+        expires_seconds=6 * 3600,
+    ),
 ]
 
 

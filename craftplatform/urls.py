@@ -15,7 +15,7 @@ api_v1 = [
     path("", include("credits.api_urls")),
     path("", include("generations.api.urls")),
     path("templates/", include(template_urls.api_urlpatterns)),
-    path("", include("campaigns.api_urls")),  # campaigns: Meta connection and publishing
+    path("", include("campaigns.api_urls")),  # campaigns: Meta, sync, rules, landing pages, leads, webhooks
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -32,6 +32,9 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("analytics/", include("analytics.urls")),
     path("api/v1/", include(api_v1)),
+    # Landing pages (issue 15): public pages and the page-event beacon.
+    path("p/", include("campaigns.pages.public_urls")),
+    path("e/", include("analytics.ingest_urls")),
 ]
 
 # Security (issue 11): local files go through an ownership check, whether this process sends the

@@ -539,3 +539,27 @@ CAMPAIGN_PUBLISH_RATE_LIMIT = env.int("CAMPAIGN_PUBLISH_RATE_LIMIT", default=30)
 # ---------------------------------------------------------------------------
 # Days before today that the hourly rollup recomputes (late rows, restated numbers).
 ANALYTICS_RECOMPUTE_DAYS = env.int("ANALYTICS_RECOMPUTE_DAYS", default=3)
+
+# ---------------------------------------------------------------------------
+# Landing pages, leads, page events, outgoing webhooks (issue 15)
+# ---------------------------------------------------------------------------
+# Page events: the Redis stream the beacon appends to (default: REDIS_URL; empty: events are
+# written straight to the database, the embedded mode), and how the drain reads it.
+PAGE_EVENTS_REDIS_URL = env("PAGE_EVENTS_REDIS_URL", default=REDIS_URL)
+PAGE_EVENTS_DRAIN_BATCH = env.int("PAGE_EVENTS_DRAIN_BATCH", default=2000)
+PAGE_EVENTS_CLAIM_IDLE_MS = env.int("PAGE_EVENTS_CLAIM_IDLE_MS", default=30_000)
+PAGE_EVENTS_REDIS_RETRY_SECONDS = env.float("PAGE_EVENTS_REDIS_RETRY_SECONDS", default=5.0)
+PAGE_EVENTS_RATE_LIMIT = env.int("PAGE_EVENTS_RATE_LIMIT", default=120)  # events per address per minute
+# The request header a proxy sets with the visitor's country (e.g. HTTP_CF_IPCOUNTRY); empty: none.
+PAGE_EVENTS_COUNTRY_META = env("PAGE_EVENTS_COUNTRY_META", default="")
+# Lead forms: seconds a person needs at least, and submissions per address and page per window.
+LEAD_MIN_SECONDS = env.int("LEAD_MIN_SECONDS", default=2)
+LEAD_RATE_LIMIT = env.int("LEAD_RATE_LIMIT", default=5)
+LEAD_RATE_WINDOW = env.int("LEAD_RATE_WINDOW", default=600)
+# Outgoing webhooks and WordPress: requests to user-given addresses (craftplatform/safe_http.py).
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_RETRY_WINDOW_SECONDS = env.int("WEBHOOK_RETRY_WINDOW_SECONDS", default=24 * 3600)
+SAFE_HTTP_TIMEOUT_SECONDS = env.float("SAFE_HTTP_TIMEOUT_SECONDS", default=20.0)
+SAFE_HTTP_MAX_BYTES = env.int("SAFE_HTTP_MAX_BYTES", default=10 * 1024 * 1024)
+# Only for test suites talking to local fake servers: lets safe_http reach 127.0.0.1 / ::1.
+SAFE_HTTP_ALLOW_LOOPBACK_FOR_TESTS = env.bool("SAFE_HTTP_ALLOW_LOOPBACK_FOR_TESTS", default=False)

@@ -69,3 +69,7 @@ LOGGING["handlers"]["default"]["formatter"] = "json" if LOG_FORMAT == "json" els
 
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# Landing pages (issue 15): the SSRF guard's test switch must never be on in production.
+if env.bool("SAFE_HTTP_ALLOW_LOOPBACK_FOR_TESTS", default=False):
+    _refuse("SAFE_HTTP_ALLOW_LOOPBACK_FOR_TESTS=false", "server-side fetches may reach loopback addresses.")

@@ -42,3 +42,6 @@ if TEST_RUN_ID and DATABASES["default"]["ENGINE"].endswith("postgresql"):
         **DATABASES["default"].get("TEST", {}),
         "NAME": f"test_{DATABASES['default']['NAME']}_{TEST_RUN_ID}"[:63],
     }
+# Landing pages (issue 15): fake WordPress and webhook receivers listen on 127.0.0.1.
+SAFE_HTTP_ALLOW_LOOPBACK_FOR_TESTS = True
+LEAD_MIN_SECONDS = 0

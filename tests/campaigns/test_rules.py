@@ -37,8 +37,8 @@ def _rule(user, campaign, **fields) -> OptimizationRule:
 
 
 @pytest.fixture
-def synced(published, django_capture_on_commit_callbacks):
-    ad_account, campaign = published
+def synced(published_campaign, django_capture_on_commit_callbacks):
+    ad_account, campaign = published_campaign
     finish_sync(requested_sync(ad_account, django_capture_on_commit_callbacks))
     campaign.refresh_from_db()
     return ad_account, campaign

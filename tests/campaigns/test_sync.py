@@ -20,9 +20,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_sync_stores_every_ad_day_and_breakdown_and_links_it_to_the_creative(
-    published, graph, django_capture_on_commit_callbacks
+    published_campaign, graph, django_capture_on_commit_callbacks
 ):
-    ad_account, campaign = published
+    ad_account, campaign = published_campaign
     run = _sync(ad_account, django_capture_on_commit_callbacks)
     assert _finish(run) == "done"
     assert run.status == JobStatus.COMPLETED
@@ -41,9 +41,9 @@ def test_a_sync_stores_every_ad_day_and_breakdown_and_links_it_to_the_creative(
 
 
 def test_a_restated_day_is_updated_and_nothing_is_duplicated_and_unchanged_data_writes_nothing(
-    published, graph, django_capture_on_commit_callbacks
+    published_campaign, graph, django_capture_on_commit_callbacks
 ):
-    ad_account, campaign = published
+    ad_account, campaign = published_campaign
     _finish(_sync(ad_account, django_capture_on_commit_callbacks))
     ad_id = campaign.assets.get().meta_ad_id
     day3 = (timezone.now().date() - timedelta(days=2)).isoformat()
@@ -61,9 +61,9 @@ def test_a_restated_day_is_updated_and_nothing_is_duplicated_and_unchanged_data_
 
 
 def test_a_rate_limit_mid_sync_waits_what_meta_says_then_completes(
-    published, graph, django_capture_on_commit_callbacks
+    published_campaign, graph, django_capture_on_commit_callbacks
 ):
-    ad_account, _ = published
+    ad_account, _ = published_campaign
     run = _sync(ad_account, django_capture_on_commit_callbacks)
     graph.fail_next("GET", r"/act_111/insights$", graph_server.rate_limited(80004, wait_minutes=2))
     with django_capture_on_commit_callbacks(execute=False):
@@ -78,8 +78,10 @@ def test_a_rate_limit_mid_sync_waits_what_meta_says_then_completes(
     assert PerformanceRecord.objects.count() == 20
 
 
-def test_too_much_data_halves_the_window_until_meta_answers(published, graph, django_capture_on_commit_callbacks):
-    ad_account, _ = published
+def test_too_much_data_halves_the_window_until_meta_answers(
+    published_campaign, graph, django_capture_on_commit_callbacks
+):
+    ad_account, _ = published_campaign
     graph.max_ad_days = 1  # only one ad-day per request
     run = _sync(ad_account, django_capture_on_commit_callbacks)
     assert _finish(run) == "done"
@@ -87,9 +89,9 @@ def test_too_much_data_halves_the_window_until_meta_answers(published, graph, dj
 
 
 def test_an_expired_token_mid_sync_flags_the_connection_and_keeps_what_was_stored(
-    published, graph, django_capture_on_commit_callbacks, mailoutbox
+    published_campaign, graph, django_capture_on_commit_callbacks, mailoutbox
 ):
-    ad_account, _ = published
+    ad_account, _ = published_campaign
     run = _sync(ad_account, django_capture_on_commit_callbacks)
     # The first two pages come through, then the token dies.
     calls = {"n": 0}
@@ -115,9 +117,9 @@ def test_an_expired_token_mid_sync_flags_the_connection_and_keeps_what_was_store
 
 
 def test_two_beat_ticks_and_sync_now_during_a_sync_make_one_sync_per_account(
-    published, user, django_capture_on_commit_callbacks
+    published_campaign, user, django_capture_on_commit_callbacks
 ):
-    ad_account, _ = published
+    ad_account, _ = published_campaign
     with django_capture_on_commit_callbacks(execute=False):
         assert services.schedule_daily_syncs() == 1
         assert services.schedule_daily_syncs() == 0
@@ -130,8 +132,8 @@ def test_two_beat_ticks_and_sync_now_during_a_sync_make_one_sync_per_account(
     assert SyncRun.objects.count() == 1
 
 
-def test_sync_now_is_rate_limited_per_user(published, user, settings, django_capture_on_commit_callbacks):
-    ad_account, _ = published
+def test_sync_now_is_rate_limited_per_user(published_campaign, user, settings, django_capture_on_commit_callbacks):
+    ad_account, _ = published_campaign
     settings.META_SYNC_NOW_PER_HOUR = 1
     with django_capture_on_commit_callbacks(execute=False):
         run, _ = services.sync_now(user=user, ad_account=ad_account)
@@ -141,9 +143,9 @@ def test_sync_now_is_rate_limited_per_user(published, user, settings, django_cap
 
 
 def test_the_numbers_page_and_the_api_show_only_the_users_own_rows(
-    published, user, other_user, graph, client, django_capture_on_commit_callbacks
+    published_campaign, user, other_user, graph, client, django_capture_on_commit_callbacks
 ):
-    ad_account, campaign = published
+    ad_account, campaign = published_campaign
     _finish(_sync(ad_account, django_capture_on_commit_callbacks))
     client.force_login(user)
     page = client.get(f"/campaigns/{campaign.pk}/performance/?days=7")
@@ -168,9 +170,9 @@ def test_the_numbers_page_and_the_api_show_only_the_users_own_rows(
 
 
 def test_a_first_sync_back_fills_older_days_through_async_report_runs(
-    published, graph, settings, django_capture_on_commit_callbacks
+    published_campaign, graph, settings, django_capture_on_commit_callbacks
 ):
-    ad_account, campaign = published
+    ad_account, campaign = published_campaign
     settings.META_SYNC_BACKFILL_WINDOW_DAYS = 20
     type(campaign).objects.filter(pk=campaign.pk).update(created_at=timezone.now() - timedelta(days=40))
     graph.fail_reports = 1  # Meta gives up on the first report: the window is halved and asked again

@@ -57,9 +57,11 @@ def test_the_gallery_sorts_by_the_lower_bound_and_shows_ctr_with_its_sample(clie
     assert "Not enough data yet" in body
 
 
-def test_synced_rows_roll_up_into_the_templates_metrics(published, django_capture_on_commit_callbacks, settings):
+def test_synced_rows_roll_up_into_the_templates_metrics(
+    published_campaign, django_capture_on_commit_callbacks, settings
+):
     settings.TEMPLATE_METRICS_MIN_IMPRESSIONS = 1
-    ad_account, campaign = published
+    ad_account, campaign = published_campaign
     finish_sync(requested_sync(ad_account, django_capture_on_commit_callbacks))
     template = campaign.assets.get().generation.template
     assert template_metrics.rollup_template_metrics() == 5  # one row per day
