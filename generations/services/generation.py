@@ -726,6 +726,7 @@ class _Rendered:
     size: int
     width: int
     height: int
+    adjustments: list[str]
 
 
 def _render_all(generation: Generation, files, on_format: Callable[..., None]) -> list[_Rendered]:
@@ -740,9 +741,10 @@ def _render_all(generation: Generation, files, on_format: Callable[..., None]) -
     for key in generation.formats:
         if key == generation.formats[0]:
             on_format(key, "rendering")
-        image = render_ad(spec, key, inputs).image
+        drawn = render_ad(spec, key, inputs)
+        image = drawn.image
         if generation.watermarked:
-            image = apply_watermark(image)
+            image = apply_watermark(image, avoid=[box.box for box in drawn.layer_boxes])
         content = encode_image(image, output, quality)
         suffix = generation.pk.hex[:8]
         name = readable_file_name(
@@ -756,7 +758,7 @@ def _render_all(generation: Generation, files, on_format: Callable[..., None]) -
         stored = _replace_file(generation.user_id, name, content, files)
         thumb_name = name.rsplit(".", 1)[0] + "_thumb.webp"
         thumb = _replace_file(generation.user_id, thumb_name, asset_services.thumbnail_bytes(image), files)
-        results.append(_Rendered(key, name, stored, thumb, len(content), image.width, image.height))
+        results.append(_Rendered(key, name, stored, thumb, len(content), image.width, image.height, drawn.adjustments))
         # One update per format: this one done, the next one rendering.
         following = generation.formats.index(key) + 1
         on_format(key, "done", generation.formats[following] if following < len(generation.formats) else None)
@@ -794,7 +796,11 @@ def _complete(generation: Generation, rendered: list[_Rendered], started: float)
                     size_bytes=item.size,
                     width=item.width,
                     height=item.height,
-                    metadata={"watermarked": generation.watermarked, "seed": generation.seed},
+                    metadata={
+                        "watermarked": generation.watermarked,
+                        "seed": generation.seed,
+                        "legibility": item.adjustments,  # what the renderer changed so text reads
+                    },
                     expires_at=expires,
                 )
                 for item in rendered

@@ -65,6 +65,18 @@ class DrawnText:
     lines: list[str]
     direction: str
     font_family: str = ""
+    color: tuple[int, int, int] = (0, 0, 0)  # the colour drawn (after any change for legibility)
+    min_ratio: float = 4.5  # the WCAG contrast this text needs (4.5 body, 3 large)
+    opacity: float = 1.0
+
+
+@dataclass(frozen=True)
+class LayerBox:
+    """What an overlay (the watermark) must keep clear of: a text's ink, a button, a logo."""
+
+    kind: str  # "text", "button" or "logo"
+    slot: str
+    box: BBox
 
 
 @dataclass(frozen=True)
@@ -72,3 +84,7 @@ class RenderResult:
     image: Image.Image
     text_boxes: list[DrawnText]
     warnings: list[SpecWarning]
+    # Boxes an overlay must not cover, and what was changed so every text stays legible
+    # ("Button text darkened for legibility"), in drawing order.
+    layer_boxes: list[LayerBox] = field(default_factory=list)
+    adjustments: list[str] = field(default_factory=list)
