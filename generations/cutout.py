@@ -41,6 +41,7 @@ MIN_PIECE = 0.02  # pieces smaller than this share of the largest are dropped
 SHADOW_CHROMA = 0.035
 SHADOW_LIGHT = (0.42, 0.97)
 MATTE_FLOOR = 0.08  # mixes this close to either end are taken as pure (noise, texture)
+SOFT_EDGE = 2  # px
 MIN_SPREAD = 24.0  # subject and backdrop colours closer than this (RGB distance) are not matted
 
 
@@ -161,7 +162,7 @@ def _refine(rgb: np.ndarray, mask_small: np.ndarray) -> tuple[np.ndarray, tuple[
     up = cv2.resize(mask_small.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
     hard = (up >= 0.5).astype(np.uint8)
     alpha = hard.astype(np.float32)
-    reach = max(2, math.ceil(width / mask_small.shape[1]) + 2)
+    reach = max(3, 3 * math.ceil(width / mask_small.shape[1]))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
     inner, outer = cv2.erode(hard, kernel), cv2.dilate(hard, kernel)
     band = (outer > 0) & (inner == 0)
@@ -186,6 +187,11 @@ def _refine(rgb: np.ndarray, mask_small: np.ndarray) -> tuple[np.ndarray, tuple[
     guess = np.where(strength >= MIN_SPREAD**2, mix, up[y0:y1, x0:x1][local])
     crop_alpha = alpha[y0:y1, x0:x1]
     crop_alpha[local] = guess
+    # A soft edge is at most SOFT_EDGE px wide outside the solid subject: farther out, a textured
+    # backdrop's odd pixel that reads as part-subject is backdrop.
+    solid = (crop_alpha >= 0.5).astype(np.uint8)
+    near = cv2.dilate(solid, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * SOFT_EDGE + 1, 2 * SOFT_EDGE + 1)))
+    crop_alpha *= near
     alpha[y0:y1, x0:x1] = crop_alpha
     return alpha, (y0, y1, x0, x1), bg
 

@@ -153,8 +153,9 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(faces[700 if 700 in faces else max(faces)]), size)
 
 
-def logo(seed: int, size: int = 512) -> tuple[Image.Image, list[tuple[int, int, int]]]:
-    """A flat logo on white and the colours it uses (white first). Drawn 4x and reduced."""
+def logo(seed: int, size: int = 512) -> tuple[Image.Image, list[tuple[int, int, int]], Image.Image]:
+    """A flat logo on white, the colours it uses (white first), and the drawing it was reduced from
+    (SUPER times larger, every pixel exactly one of the colours: the truth to compare with)."""
     rng = random.Random(seed)  # noqa: S311 - reproducible test data
     big = size * SUPER
     image = Image.new("RGB", (big, big), (255, 255, 255))
@@ -176,11 +177,15 @@ def logo(seed: int, size: int = 512) -> tuple[Image.Image, list[tuple[int, int, 
     else:
         draw.regular_polygon((big * 0.34, big * 0.5, big * 0.24), 3, rotation=rng.uniform(0, 30), fill=colours[0])
         draw.rounded_rectangle((big * 0.52, big * 0.3, big * 0.88, big * 0.7), radius=big * 0.06, fill=colours[1])
-    return image.reduce(SUPER), [(255, 255, 255), *colours]
+    return image.reduce(SUPER), [(255, 255, 255), *colours], image
 
 
 def colour_ious(original: Image.Image, traced: Image.Image, colours: list[tuple[int, int, int]]) -> list[float]:
-    """For each colour: IoU of the pixels nearest to it in the original and in the traced raster."""
+    """For each colour: IoU of the pixels nearest to it in the original and in the traced raster.
+
+    Compare at the drawing's size (`logo`'s third value, and the SVG rasterised SUPER times
+    larger): an anti-aliased edge pixel, grey between black and white, would otherwise count as
+    whichever logo colour happens to be nearest."""
     palette = np.asarray(colours, np.float32)
 
     def labels(image: Image.Image) -> np.ndarray:
