@@ -49,6 +49,7 @@ from templates_app import selectors as template_selectors
 from templates_app.errors import TemplateSpecError, TextDoesNotFit
 from templates_app.models import AdTemplate
 from templates_app.renderer import BrandStyle, RenderInputs, encode_image, render_ad
+from templates_app.renderer.palettes import legible_rotations
 from templates_app.services import fonts as template_font_services
 from templates_app.services import templates as template_services
 from templates_app.spec import FORMAT_KEYS
@@ -558,17 +559,21 @@ def _open_stored_image(name: str) -> Image.Image:
     return image
 
 
-def _palette_for(snapshot: dict, parameters: dict) -> dict[str, str]:
+def _palette_for(snapshot: dict, parameters: dict, spec: dict | None = None) -> dict[str, str]:
     colors = {key: value for key, value in (snapshot.get("colors") or {}).items() if key in PALETTE_KEYS}
     variant = int(parameters.get("palette_variant", 0))
     if variant and all(key in colors for key in ("primary", "secondary", "accent")):
         trio = [colors["primary"], colors["secondary"], colors["accent"]]
-        order = PALETTE_ROTATIONS[(variant - 1) % len(PALETTE_ROTATIONS)]
+        # Only orders under which the design's texts stay legible on flat colours (issue 12).
+        usable = list(range(len(PALETTE_ROTATIONS)))
+        if spec is not None:
+            usable = legible_rotations(spec, {**BrandStyle.default().colors, **colors}, PALETTE_ROTATIONS)
+        order = PALETTE_ROTATIONS[usable[(variant - 1) % len(usable)]]
         colors.update(zip(("primary", "secondary", "accent"), (trio[i] for i in order), strict=True))
     return colors
 
 
-def brand_style_for(snapshot: dict, parameters: dict | None = None) -> BrandStyle:
+def brand_style_for(snapshot: dict, parameters: dict | None = None, spec: dict | None = None) -> BrandStyle:
     """The brand kit as the renderer takes it, from a snapshot (`brand_snapshot`) and, for a
     variation, its palette variant. Used by the job and by the customise page's live preview."""
     typography = snapshot.get("typography") or {}
@@ -580,7 +585,7 @@ def brand_style_for(snapshot: dict, parameters: dict | None = None) -> BrandStyl
             logger.warning("brand logo missing from storage", extra={"file_name": snapshot["logo"]})
     defaults = BrandStyle.default()
     return BrandStyle(
-        colors={**defaults.colors, **_palette_for(snapshot, parameters or {})},
+        colors={**defaults.colors, **_palette_for(snapshot, parameters or {}, spec)},
         heading_font=typography.get("heading_font") or defaults.heading_font,
         body_font=typography.get("body_font") or defaults.body_font,
         logo=logo,
@@ -712,7 +717,7 @@ def _render_inputs(generation: Generation, spec: dict, files) -> RenderInputs:
         texts=texts,
         images=images,
         colors=dict(generation.customization_data.get("colors", {})),
-        brand=brand_style_for(generation.brand_snapshot or {}, generation.parameters),
+        brand=brand_style_for(generation.brand_snapshot or {}, generation.parameters, spec),
         extra_fonts=template_font_services.extra_fonts_for_user(user=generation.user),
     )
 

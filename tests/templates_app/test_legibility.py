@@ -166,3 +166,39 @@ def test_the_watermark_keeps_its_corner_when_it_is_free_and_moves_when_it_is_not
     taken, _ = place_watermark((1080, 1080), [(700, 950, 1080, 1080)])
     assert not _overlap(taken, (700, 950, 1080, 1080))
     assert taken[0] < 100  # bottom left, the next corner
+
+
+def test_palette_variants_are_drawn_only_from_legible_orders_of_the_brand_colours():
+    from templates_app.renderer.palettes import failures, legible_rotations
+
+    spec = {
+        "version": 1,
+        "slots": {"cta": {"type": "text", "label": "Button", "default": "Order now"}},
+        "formats": {
+            "1:1": {
+                "background": "brand.background",
+                "layers": [
+                    {
+                        "type": "button",
+                        "slot": "cta",
+                        "box": [300, 800, 480, 120],
+                        "fill": "brand.primary",
+                        "color": "brand.secondary",
+                        "size": [24, 44],
+                    }
+                ],
+            }
+        },
+    }
+    brand = {
+        "primary": "#1E5AA8",
+        "secondary": "#FFFFFF",
+        "accent": "#1B1B1E",
+        "background": "#FFFFFF",
+        "text": "#1B1B1E",
+    }
+    rotations = ((2, 1, 0), (1, 0, 2), (0, 2, 1))
+    # (accent, secondary, primary): dark button, white text: fine. (secondary, primary, accent):
+    # white button with blue text: fine. (primary, accent, secondary): blue button, near-black text: 2.5:1.
+    assert failures(spec, {**brand, "primary": "#1E5AA8", "secondary": "#1B1B1E"}) == 1
+    assert legible_rotations(spec, brand, rotations) == [0, 1]
