@@ -202,3 +202,32 @@ def test_palette_variants_are_drawn_only_from_legible_orders_of_the_brand_colour
     # white button with blue text: fine. (primary, accent, secondary): blue button, near-black text: 2.5:1.
     assert failures(spec, {**brand, "primary": "#1E5AA8", "secondary": "#1B1B1E"}) == 1
     assert legible_rotations(spec, brand, rotations) == [0, 1]
+
+
+@pytest.mark.parametrize("key", ["9:16", "4:5"])
+def test_tall_formats_keep_text_inside_the_safe_zone_and_use_the_height(key):
+    """Issue 12, item 3: in 9:16 no text or button in the top 14 % or the bottom 20 % (the Stories
+    and Reels interface), and in both tall formats no empty band across the height."""
+    from templates_app.spec import FORMATS
+
+    fmt = FORMATS[key]
+    _, top, _, height = fmt.safe_box
+    problems = []
+    for path in FILES:
+        spec = json.loads(path.read_text())["spec"]
+        drawn = render_ad(spec, key, scale=1.0)
+        boxes = [box for box in drawn.layer_boxes if box.kind in ("text", "button")]
+        for box in boxes:
+            if box.box[1] < top or box.box[3] > top + height:
+                problems.append(f"{path.stem} {box.slot} {box.box} outside {fmt.safe_box}")
+        # No empty band: the longest run of rows drawn in one flat colour is under a quarter of
+        # the height (a photo slot without its photo shows its placeholder, as in the gallery).
+        pixels = np.asarray(drawn.image.reduce(4), np.int16)
+        flat = (pixels.max(axis=1) - pixels.min(axis=1)).max(axis=1) <= 4
+        longest = run = 0
+        for row_is_flat in flat:
+            run = run + 1 if row_is_flat else 0
+            longest = max(longest, run)
+        if longest >= len(flat) * 0.25:
+            problems.append(f"{path.stem}: an empty band {longest / len(flat):.0%} of the height")
+    assert not problems, "\n".join(problems)
