@@ -719,6 +719,7 @@ def _render_inputs(generation: Generation, spec: dict, files) -> RenderInputs:
         colors=dict(generation.customization_data.get("colors", {})),
         brand=brand_style_for(generation.brand_snapshot or {}, generation.parameters, spec),
         extra_fonts=template_font_services.extra_fonts_for_user(user=generation.user),
+        sample_art=False,  # the user's ad shows what they gave, never the template's sample product
     )
 
 

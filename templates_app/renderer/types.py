@@ -47,6 +47,10 @@ class RenderInputs:
     colors: Mapping[str, str] = field(default_factory=dict)
     brand: BrandStyle = field(default_factory=BrandStyle.default)
     extra_fonts: Mapping[str, str | PathLike | Mapping[int, str | PathLike]] = field(default_factory=dict)
+    # A template's illustrative product art (the shapes drawn where a product photo goes, under
+    # it) shows while no product image is given: True for gallery thumbnails; False for a
+    # user's ad and its preview, which show exactly what the user gave (issue 12).
+    sample_art: bool = True
 
 
 @dataclass(frozen=True)

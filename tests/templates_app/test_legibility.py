@@ -231,3 +231,20 @@ def test_tall_formats_keep_text_inside_the_safe_zone_and_use_the_height(key):
         if longest >= len(flat) * 0.25:
             problems.append(f"{path.stem}: an empty band {longest / len(flat):.0%} of the height")
     assert not problems, "\n".join(problems)
+
+
+def test_a_users_ad_leaves_out_the_templates_sample_product_art_unless_a_photo_is_given():
+    """Issue 12, item 4: the pasta plate illustrates the gallery thumbnail, never a user's ad."""
+    spec = json.loads((LIBRARY_DIR / "restaurant-fresh-pasta.json").read_text())["spec"]
+    thumbnail = np.asarray(render_ad(spec, "1:1", scale=SCALE).image, np.int16)
+    ad = np.asarray(render_ad(spec, "1:1", RenderInputs(sample_art=False), scale=SCALE).image, np.int16)
+    # The plate (a light disc around (700, 320) at full size) is gone; the texts are as they were.
+    assert thumbnail[160, 350].min() > 200
+    assert ad[160, 350].min() < 120
+    assert np.array_equal(thumbnail[330:], ad[330:])
+    photo = Image.new("RGB", (800, 800), (200, 120, 40))
+    with_photo = RenderInputs(images={"photo": photo}, sample_art=False)
+    assert np.array_equal(
+        np.asarray(render_ad(spec, "1:1", with_photo, scale=SCALE).image),
+        np.asarray(render_ad(spec, "1:1", RenderInputs(images={"photo": photo}), scale=SCALE).image),
+    )
