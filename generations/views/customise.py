@@ -164,6 +164,7 @@ def preview(request, slug: str):
                 colors={key: value for key, value in data.colors.items() if value},
                 brand=generation_services.brand_style_for(generation_services.brand_snapshot(user=request.user)),
                 extra_fonts=template_font_services.extra_fonts_for_user(user=request.user),
+                sample_art=False,  # the preview shows exactly what will be made
             )
             image = render_ad(spec, format_key, inputs, scale=PREVIEW_SCALE).image
             context["image"] = (

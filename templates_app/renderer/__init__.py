@@ -6,7 +6,7 @@ from templates_app.spec.formats import FONT_FAMILIES
 from .draw import render_ad
 from .encode import PNG_COMPRESS_LEVEL, encode_image, srgb_profile_bytes, to_srgb
 from .fonts import FONTS_DIR, MAX_FONT_BYTES, FontFace, available_fonts, describe_font_file, validate_font_file
-from .types import DEFAULT_BRAND_COLORS, BrandStyle, DrawnText, RenderInputs, RenderResult
+from .types import DEFAULT_BRAND_COLORS, BrandStyle, DrawnText, LayerBox, RenderInputs, RenderResult
 
 __all__ = [
     "DEFAULT_BRAND_COLORS",
@@ -17,6 +17,7 @@ __all__ = [
     "BrandStyle",
     "DrawnText",
     "FontFace",
+    "LayerBox",
     "RenderInputs",
     "RenderResult",
     "available_fonts",

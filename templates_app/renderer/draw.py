@@ -39,12 +39,40 @@ def _palette(spec: dict, inputs: RenderInputs) -> Palette:
     return Palette(brand, slots)
 
 
-def render_ad(spec: dict, format_key: str, inputs: RenderInputs | None = None, *, scale: float = 1.0) -> RenderResult:
+def _inside(inner: list, outer: list) -> bool:
+    x, y, w, h = inner
+    ox, oy, ow, oh = outer
+    return ox <= x and oy <= y and x + w <= ox + ow and y + h <= oy + oh
+
+
+def sample_art_layers(spec: dict, layout: dict, inputs: RenderInputs, size: tuple[int, int]) -> set[int]:
+    """The layers that illustrate a product photo not given: shapes and patterns drawn before a
+    product image layer, inside its box, other than full-canvas backgrounds."""
+    canvas = [0, 0, *size]
+    art: set[int] = set()
+    for index, layer in enumerate(layout["layers"]):
+        if layer["type"] != "image" or spec["slots"][layer["slot"]].get("role") != "product":
+            continue
+        if inputs.images.get(layer["slot"]) is not None:
+            continue
+        for earlier, other in enumerate(layout["layers"][:index]):
+            if other["type"] in ("shape", "pattern") and other["box"] != canvas and _inside(other["box"], layer["box"]):
+                art.add(earlier)
+    return art
+
+
+def render_ad(
+    spec: dict, format_key: str, inputs: RenderInputs | None = None, *, scale: float = 1.0, glyphs: bool = True
+) -> RenderResult:
     """Draw one format of a design with a user's inputs.
 
     Missing texts take their slot's default, blank ones are left out; a format the spec lacks is adapted from the nearest
     one. `scale` below 1 draws a preview or thumbnail with the same layout (texts are fitted, and
     wrapped, at full size). The same inputs always give the same pixels.
+
+    Every text is drawn legibly (WCAG contrast against the pixels under it; see contrast.py), and
+    what was changed for that is listed in the result's `adjustments`. `glyphs=False` draws the
+    same ad without the letters (scrims and buttons stay), to measure what lies under them.
 
     Raises TemplateSpecError (an invalid spec or input colour) and TextDoesNotFit.
     """
@@ -61,9 +89,17 @@ def render_ad(spec: dict, format_key: str, inputs: RenderInputs | None = None, *
     palette = _palette(spec, inputs)
     layout = spec["formats"][format_key]
     canvas = Image.new("RGB", size, (255, 255, 255))
-    ctx = Context(canvas, spec, format_key, inputs, palette, scale)
+    ctx = Context(canvas, spec, format_key, inputs, palette, scale, glyphs=glyphs)
     paint(canvas, palette.fill_key(layout["background"]), size, None, (0, 0))
+    left_out = set() if inputs.sample_art else sample_art_layers(spec, layout, inputs, fmt.size)
     for index, layer in enumerate(layout["layers"]):
-        PAINTERS[layer["type"]](ctx, layer, index)
+        if index not in left_out:
+            PAINTERS[layer["type"]](ctx, layer, index)
     warnings = lint_format_layout(spec, format_key) + ctx.warnings
-    return RenderResult(image=canvas, text_boxes=ctx.text_boxes, warnings=warnings)
+    return RenderResult(
+        image=canvas,
+        text_boxes=ctx.text_boxes,
+        warnings=warnings,
+        layer_boxes=ctx.layer_boxes,
+        adjustments=ctx.adjustments,
+    )

@@ -8,6 +8,7 @@ from PIL import Image, ImageChops
 from templates_app.errors import TextDoesNotFit
 from templates_app.spec.lint import SpecWarning
 
+from . import contrast
 from .artwork import pattern_masks
 from .encode import to_srgb
 from .fonts import DEFAULT_FAMILY, choose_face, family_faces
@@ -22,7 +23,7 @@ from .text import (
     prepare_text,
     rasterize_layout,
 )
-from .types import DrawnText, RenderInputs
+from .types import DrawnText, LayerBox, RenderInputs
 
 IntBox = tuple[int, int, int, int]  # x, y, width, height in output pixels
 
@@ -35,8 +36,11 @@ class Context:
     inputs: RenderInputs
     palette: Palette
     scale: float
+    glyphs: bool = True  # False: everything as drawn but the letters (to measure what is under them)
     text_boxes: list[DrawnText] = field(default_factory=list)
     warnings: list[SpecWarning] = field(default_factory=list)
+    layer_boxes: list[LayerBox] = field(default_factory=list)
+    adjustments: list[str] = field(default_factory=list)
     _images: dict[str, Image.Image | None] = field(default_factory=dict)
 
     def box(self, box: list) -> IntBox:
@@ -61,6 +65,10 @@ class Context:
         if given is None:  # no input at all (thumbnails, a spec preview): the sample copy
             return definition.get("default", "")
         return given  # a blank text is left out of the ad, never replaced by the sample copy
+
+    def adjusted(self, note: str) -> None:
+        if note not in self.adjustments:
+            self.adjustments.append(note)
 
     def family_for(self, font: str, path: str) -> str:
         brand = self.inputs.brand
@@ -174,6 +182,8 @@ def draw_image(ctx: Context, layer: dict, index: int) -> None:
     image = ctx.image_for(layer["slot"])
     radius = layer["radius"] * ctx.scale
     shape = "circle" if layer["shape"] == "circle" else ("rounded_rect" if radius > 0 else "rect")
+    if ctx.spec["slots"][layer["slot"]].get("role") == "logo" and (image is not None or layer["placeholder"]):
+        ctx.layer_boxes.append(LayerBox("logo", layer["slot"], (x, y, x + w, y + h)))
     if image is None:
         if layer["placeholder"] is not None:
             mask = None if shape == "rect" else shape_mask(shape, w, h, radius)
@@ -259,12 +269,18 @@ def _draw_text_block(
         align = {"left": "right", "right": "left"}.get(align, align)
     positions = place_lines(drawn, out_box, align, valign)
     colour = ctx.palette.resolve(layer["color"])
+    opacity = layer["opacity"]
     x, y, w, h = out_box
     ink = None
+    needed = contrast.required_ratio(layout.size, layer["weight"])
     rasterised = rasterize_layout(drawn, positions)
     if rasterised is not None:
         mask, at, ink = rasterised
-        paint(ctx.canvas, ("solid", colour), mask.size, mask, at, layer["opacity"])
+        colour, opacity = _legible(ctx, layer, drawn.size, mask, at, ink, colour[:3], opacity, needed)
+        if ctx.glyphs:
+            paint(ctx.canvas, ("solid", colour), mask.size, mask, at, opacity)
+        if layer["type"] == "text":
+            ctx.layer_boxes.append(LayerBox("text", layer["slot"], ink))
     ctx.text_boxes.append(
         DrawnText(
             slot=layer["slot"],
@@ -275,8 +291,80 @@ def _draw_text_block(
             lines=list(layout.texts),
             direction=direction,
             font_family=layout.family,
+            color=colour[:3],
+            min_ratio=needed,
+            opacity=opacity,
         )
     )
+
+
+def _what(ctx: Context, layer: dict) -> str:
+    if layer["type"] == "button":
+        return "Button text"
+    label = ctx.spec["slots"][layer["slot"]].get("label") or layer["slot"].replace("_", " ")
+    return f"{label[:1].upper()}{label[1:]}"
+
+
+def _clear_of_drawn_texts(ctx: Context, ink: tuple, box: tuple) -> tuple[int, int, int, int]:
+    """The scrim box cut back on the side of any text drawn already, so it does not dim it."""
+    x0, y0, x1, y1 = box
+    for other in ctx.text_boxes:
+        o = other.ink_box
+        if o is None or not (o[0] < x1 and x0 < o[2] and o[1] < y1 and y0 < o[3]):
+            continue
+        if o[3] <= ink[1]:
+            y0 = max(y0, o[3])
+        elif o[1] >= ink[3]:
+            y1 = min(y1, o[1])
+        elif o[2] <= ink[0]:
+            x0 = max(x0, o[2])
+        elif o[0] >= ink[2]:
+            x1 = min(x1, o[0])
+    return x0, y0, max(x1, x0 + 1), max(y1, y0 + 1)
+
+
+def _legible(
+    ctx: Context,
+    layer: dict,
+    size_px: float,
+    mask: Image.Image,
+    at: tuple[int, int],
+    ink: tuple[int, int, int, int],
+    colour: tuple[int, int, int],
+    opacity: float,
+    needed: float,
+) -> tuple[tuple, float]:
+    """The colour and opacity that make this text legible over what is under it, drawing a scrim
+    first when no colour can be (see contrast.py); the change is noted for the user."""
+    if opacity <= 0:
+        return (*colour, 255), opacity
+    background = contrast.glyph_background(ctx.canvas, mask, at)
+    if background is None:
+        return (*colour, 255), opacity
+    choice = contrast.nearest_passing(colour, opacity, background, needed)
+    what = _what(ctx, layer)
+    if choice is None:
+        scrim, alpha, choice = contrast.choose_scrim(colour, background, needed)
+        pad = max(2, round(size_px * 0.35))
+        x0, y0 = max(0, ink[0] - pad), max(0, ink[1] - pad)
+        x1, y1 = min(ctx.canvas.width, ink[2] + pad), min(ctx.canvas.height, ink[3] + pad)
+        x0, y0, x1, y1 = _clear_of_drawn_texts(ctx, ink, (x0, y0, x1, y1))
+        radius = min(pad, (x1 - x0) / 2, (y1 - y0) / 2)
+        paint(
+            ctx.canvas,
+            ("solid", (*scrim, 255)),
+            (x1 - x0, y1 - y0),
+            shape_mask("rounded_rect", x1 - x0, y1 - y0, radius),
+            (x0, y0),
+            alpha,
+        )
+        ctx.adjusted(
+            f"{what}: a {'light' if scrim == contrast.LIGHT_SCRIM else 'dark'} panel added behind it for legibility"
+        )
+    if choice.change:
+        ctx.adjusted(f"{what} {choice.change} for legibility")
+        return (*choice.colour, 255), 1.0
+    return (*choice.colour, 255), opacity
 
 
 def draw_text(ctx: Context, layer: dict, index: int) -> None:
@@ -294,6 +382,7 @@ def draw_button(ctx: Context, layer: dict, index: int) -> None:
     if not text:
         return  # no call to action: no empty button either
     x, y, w, h = ctx.box(layer["box"])
+    ctx.layer_boxes.append(LayerBox("button", layer["slot"], (x, y, x + w, y + h)))
     radius = min(w, h) / 2 if layer["radius"] is None else layer["radius"] * ctx.scale
     mask = shape_mask("rounded_rect", w, h, radius) if radius > 0 else None
     paint(ctx.canvas, ctx.palette.fill_key(layer["fill"]), (w, h), mask, (x, y), layer["opacity"])

@@ -47,6 +47,10 @@ class RenderInputs:
     colors: Mapping[str, str] = field(default_factory=dict)
     brand: BrandStyle = field(default_factory=BrandStyle.default)
     extra_fonts: Mapping[str, str | PathLike | Mapping[int, str | PathLike]] = field(default_factory=dict)
+    # A template's illustrative product art (the shapes drawn where a product photo goes, under
+    # it) shows while no product image is given: True for gallery thumbnails; False for a
+    # user's ad and its preview, which show exactly what the user gave (issue 12).
+    sample_art: bool = True
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,18 @@ class DrawnText:
     lines: list[str]
     direction: str
     font_family: str = ""
+    color: tuple[int, int, int] = (0, 0, 0)  # the colour drawn (after any change for legibility)
+    min_ratio: float = 4.5  # the WCAG contrast this text needs (4.5 body, 3 large)
+    opacity: float = 1.0
+
+
+@dataclass(frozen=True)
+class LayerBox:
+    """What an overlay (the watermark) must keep clear of: a text's ink, a button, a logo."""
+
+    kind: str  # "text", "button" or "logo"
+    slot: str
+    box: BBox
 
 
 @dataclass(frozen=True)
@@ -72,3 +88,7 @@ class RenderResult:
     image: Image.Image
     text_boxes: list[DrawnText]
     warnings: list[SpecWarning]
+    # Boxes an overlay must not cover, and what was changed so every text stays legible
+    # ("Button text darkened for legibility"), in drawing order.
+    layer_boxes: list[LayerBox] = field(default_factory=list)
+    adjustments: list[str] = field(default_factory=list)

@@ -104,12 +104,14 @@ def test_remove_background_keeps_the_disc_and_clears_the_noisy_background():
     assert alpha[120, 160 - 50] >= 250
     # The colour is the original's where the subject is.
     assert tuple(np.asarray(result)[120, 160, :3]) == (190, 30, 45)
-    # The edge is feathered: along a row through the centre, alpha climbs through in-between values
-    # within a few pixels of the circle (x = 90), not in one step.
+    # The edge follows the source's own edge (this disc is drawn without anti-aliasing): along a
+    # row through the centre, alpha climbs once, within 2 px of the circle (x = 90), with no band
+    # of half-kept background around it.
     row = alpha[120, 80:100]
     intermediate = [value for value in row if 10 < value < 245]
-    assert len(intermediate) >= 2
+    assert len(intermediate) <= 2
     assert all(b >= a for a, b in itertools.pairwise(row))
+    assert np.flatnonzero(row >= 128)[0] + 80 in (89, 90, 91)
     # Almost all of the disc and almost none of the background survive.
     yy, xx = np.mgrid[0:240, 0:320]
     inside = (xx - 160) ** 2 + (yy - 120) ** 2 <= 66**2

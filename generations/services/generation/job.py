@@ -52,7 +52,11 @@ def _complete(generation: Generation, attempt: int, rendered: list[Rendered], st
                     size_bytes=item.size,
                     width=item.width,
                     height=item.height,
-                    metadata={"watermarked": generation.watermarked, "seed": generation.seed},
+                    metadata={
+                        "watermarked": generation.watermarked,
+                        "seed": generation.seed,
+                        "legibility": item.adjustments,  # what the renderer changed so text reads
+                    },
                     expires_at=expires,
                 )
                 for item in rendered

@@ -24,6 +24,7 @@ from generations.services.generation.request import background_slot
 from generations.watermark import apply_watermark
 from templates_app import selectors as template_selectors
 from templates_app.renderer import BrandStyle, RenderInputs, encode_image, render_ad
+from templates_app.renderer.palettes import legible_rotations
 from templates_app.services import fonts as template_font_services
 
 logger = logging.getLogger(__name__)
@@ -48,17 +49,21 @@ def _open_stored_image(name: str) -> Image.Image:
     return image
 
 
-def _palette_for(snapshot: dict, parameters: dict) -> dict[str, str]:
+def _palette_for(snapshot: dict, parameters: dict, spec: dict | None = None) -> dict[str, str]:
     colors = {key: value for key, value in (snapshot.get("colors") or {}).items() if key in PALETTE_KEYS}
     variant = int(parameters.get("palette_variant", 0))
     if variant and all(key in colors for key in ("primary", "secondary", "accent")):
         trio = [colors["primary"], colors["secondary"], colors["accent"]]
-        order = PALETTE_ROTATIONS[(variant - 1) % len(PALETTE_ROTATIONS)]
+        # Only orders under which the design's texts stay legible on flat colours (issue 12).
+        usable = list(range(len(PALETTE_ROTATIONS)))
+        if spec is not None:
+            usable = legible_rotations(spec, {**BrandStyle.default().colors, **colors}, PALETTE_ROTATIONS)
+        order = PALETTE_ROTATIONS[usable[(variant - 1) % len(usable)]]
         colors.update(zip(("primary", "secondary", "accent"), (trio[i] for i in order), strict=True))
     return colors
 
 
-def brand_style_for(snapshot: dict, parameters: dict | None = None) -> BrandStyle:
+def brand_style_for(snapshot: dict, parameters: dict | None = None, spec: dict | None = None) -> BrandStyle:
     """The brand kit as the renderer takes it, from a snapshot (`brand_snapshot`) and, for a
     variation, its palette variant. Used by the job and by the customise page's live preview."""
     typography = snapshot.get("typography") or {}
@@ -70,7 +75,7 @@ def brand_style_for(snapshot: dict, parameters: dict | None = None) -> BrandStyl
             logger.warning("brand logo missing from storage", extra={"file_name": snapshot["logo"]})
     defaults = BrandStyle.default()
     return BrandStyle(
-        colors={**defaults.colors, **_palette_for(snapshot, parameters or {})},
+        colors={**defaults.colors, **_palette_for(snapshot, parameters or {}, spec)},
         heading_font=typography.get("heading_font") or defaults.heading_font,
         body_font=typography.get("body_font") or defaults.body_font,
         logo=logo,
@@ -196,8 +201,9 @@ def render_inputs(generation: Generation, spec: dict, files, attempt: int) -> Re
         texts=texts,
         images=images,
         colors=dict(generation.customization_data.get("colors", {})),
-        brand=brand_style_for(generation.brand_snapshot or {}, generation.parameters),
+        brand=brand_style_for(generation.brand_snapshot or {}, generation.parameters, spec),
         extra_fonts=template_font_services.extra_fonts_for_user(user=generation.user),
+        sample_art=False,  # the user's ad shows what they gave, never the template's sample product
     )
 
 
@@ -210,6 +216,7 @@ class Rendered:
     size: int
     width: int
     height: int
+    adjustments: list[str]
 
 
 def render_all(generation: Generation, files, on_format: Callable[..., None], attempt: int) -> list[Rendered]:
@@ -224,9 +231,10 @@ def render_all(generation: Generation, files, on_format: Callable[..., None], at
     for key in generation.formats:
         if key == generation.formats[0]:
             on_format(key, "rendering")
-        image = render_ad(spec, key, inputs).image
+        drawn = render_ad(spec, key, inputs)
+        image = drawn.image
         if generation.watermarked:
-            image = apply_watermark(image)
+            image = apply_watermark(image, avoid=[box.box for box in drawn.layer_boxes])
         content = encode_image(image, output, quality)
         # Names of this attempt's own: an attempt that lost its lease deletes only what it wrote.
         suffix = attempt_suffix(generation, attempt)
@@ -241,7 +249,7 @@ def render_all(generation: Generation, files, on_format: Callable[..., None], at
         stored = files.save(user_id=generation.user_id, name=name, content=content)
         thumb_name = name.rsplit(".", 1)[0] + "_thumb.webp"
         thumb = files.save(user_id=generation.user_id, name=thumb_name, content=asset_services.thumbnail_bytes(image))
-        results.append(Rendered(key, name, stored, thumb, len(content), image.width, image.height))
+        results.append(Rendered(key, name, stored, thumb, len(content), image.width, image.height, drawn.adjustments))
         # One update per format: this one done, the next one rendering.
         following = generation.formats.index(key) + 1
         on_format(key, "done", generation.formats[following] if following < len(generation.formats) else None)
