@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -235,6 +236,7 @@ class CampaignDetailView(APIView):
         campaign.refresh_from_db()
         return Response(CampaignSerializer(campaign).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request, campaign_id):
         campaign = selectors.get_campaign_for_user(request.user, campaign_id)
         if campaign.status != CampaignStatus.DRAFT:
@@ -270,6 +272,7 @@ class CampaignCreativesView(APIView):
 
 
 class CampaignReviewView(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, campaign_id):
         campaign = selectors.get_campaign_for_user(request.user, campaign_id)
         plan, problems = services.review(campaign=campaign)
@@ -288,7 +291,7 @@ class CampaignReviewView(APIView):
 
 
 class CampaignPublishView(APIView):
-    @extend_schema(responses=RunSerializer)
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=RunSerializer)
     def post(self, request, campaign_id):
         campaign = selectors.get_campaign_for_user(request.user, campaign_id)
         try:
@@ -303,6 +306,7 @@ class CampaignPublishView(APIView):
 class CampaignControlView(APIView):
     """POST {"action": "pause" | "activate" | "archive"} or {"budget_amount": minor units} or {"end_time": ...}."""
 
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=CampaignSerializer)
     def post(self, request, campaign_id):
         campaign = selectors.get_campaign_for_user(request.user, campaign_id)
         try:
@@ -340,7 +344,7 @@ class RunDetailView(APIView):
 class RunActionView(APIView):
     action = "resume"
 
-    @extend_schema(responses=RunSerializer)
+    @extend_schema(request=None, responses=RunSerializer)
     def post(self, request, run_id):
         run = selectors.get_run_for_user(request.user, run_id)
         try:

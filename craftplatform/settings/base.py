@@ -321,6 +321,8 @@ SPECTACULAR_SETTINGS = {
         "AssetStatusEnum": "generations.models.AssetStatus",
         "VariationKindEnum": "generations.models.VariationKind",
         "CreditOperationEnum": "credits.constants.Operation",
+        # Campaigns: a campaign's delivery status and a publish run's initial status share one choice set.
+        "CampaignDeliveryStatusEnum": "campaigns.publishing.models.DeliveryStatus",
     },
 }
 
