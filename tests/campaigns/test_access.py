@@ -50,7 +50,8 @@ def campaign_routes():
         module = getattr(pattern.callback, "__module__", "") or ""
         view_class = getattr(pattern.callback, "view_class", None)
         module = view_class.__module__ if view_class else module
-        if module.startswith("campaigns."):
+        # Landing pages, leads and webhooks (campaigns.pages, .leads, .integrations) have their own matrix.
+        if module.startswith(("campaigns.connections", "campaigns.publishing", "campaigns.sync", "campaigns.rules")):
             found.append((name, pattern))
     return found
 
