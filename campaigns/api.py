@@ -4,6 +4,7 @@ summary and webhooks. Every object is looked up through the owner's selectors: o
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -40,10 +41,10 @@ class PageSerializer(serializers.Serializer):
     public_url = serializers.SerializerMethodField()
     components = ComponentSerializer(many=True, read_only=True)
 
-    def get_published_version(self, page):
+    def get_published_version(self, page) -> int | None:
         return page.published_version.number if page.published_version_id else None
 
-    def get_public_url(self, page):
+    def get_public_url(self, page) -> str | None:
         handle = self.context.get("handle", "")
         return f"/p/{handle}/{page.slug}/" if handle else None
 
@@ -61,7 +62,31 @@ def _page_response(request, page, code=status.HTTP_200_OK) -> Response:
     return Response(PageSerializer(page, context=context).data, status=code)
 
 
+class EventsSummarySerializer(serializers.Serializer):
+    page = serializers.UUIDField()
+    views = serializers.IntegerField()
+    visitors = serializers.IntegerField()
+    clicks = serializers.IntegerField()
+    submits = serializers.IntegerField()
+    leads = serializers.IntegerField()
+    conversion_rate = serializers.FloatField(allow_null=True)
+    by_campaign = serializers.ListField(child=serializers.DictField())
+
+
+class DeliverySerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    event = serializers.CharField()
+    status = serializers.CharField()
+    attempts = serializers.IntegerField()
+    last_status_code = serializers.IntegerField(allow_null=True)
+    last_response_ms = serializers.IntegerField(allow_null=True)
+    last_error = serializers.CharField()
+
+
 class PageListApi(APIView):
+    serializer_class = PageSerializer
+
+    @extend_schema(operation_id="pages_list", responses=PageSerializer(many=True))
     def get(self, request):
         pages = selectors.pages_for_user(user=request.user).prefetch_related("components")
         context = {"handle": selectors.handle_for(user=request.user)}
@@ -84,6 +109,8 @@ class PageListApi(APIView):
 
 
 class PageDetailApi(APIView):
+    serializer_class = PageSerializer
+
     def get(self, request, page_id):
         return _page_response(request, selectors.get_page_for_user(user=request.user, page_id=page_id))
 
@@ -105,6 +132,8 @@ class PageDetailApi(APIView):
 class PageComponentsApi(APIView):
     """POST adds one component ({type, props, position?}); PUT replaces a component's props ({id, props});
     DELETE removes one ({id}); all validated by the component schemas."""
+
+    serializer_class = PageSerializer
 
     def post(self, request, page_id):
         page = selectors.get_page_for_user(user=request.user, page_id=page_id)
@@ -139,6 +168,9 @@ class PageComponentsApi(APIView):
 
 
 class PagePublishApi(APIView):
+    serializer_class = PageSerializer
+
+    @extend_schema(operation_id="pages_publish_or_unpublish", request=None)
     def post(self, request, page_id, action):
         page = selectors.get_page_for_user(user=request.user, page_id=page_id)
         try:
@@ -152,6 +184,8 @@ class PagePublishApi(APIView):
 
 
 class PageEventsSummaryApi(APIView):
+    serializer_class = EventsSummarySerializer
+
     def get(self, request, page_id):
         page = selectors.get_page_for_user(user=request.user, page_id=page_id)
         stats = selectors.page_stats(user=request.user, page_ids=[page.pk]).get(page.pk, {})
@@ -178,7 +212,7 @@ class LeadSerializer(serializers.Serializer):
     custom_fields = serializers.JSONField()
     attribution = serializers.SerializerMethodField()
 
-    def get_attribution(self, lead):
+    def get_attribution(self, lead) -> dict | None:
         conversion = getattr(lead, "conversion", None)
         if conversion is None:
             return None
@@ -200,12 +234,17 @@ class LeadSerializer(serializers.Serializer):
 
 
 class LeadListApi(APIView):
+    serializer_class = LeadSerializer
+
+    @extend_schema(operation_id="leads_list", responses=LeadSerializer(many=True))
     def get(self, request):
         leads = lead_selectors.leads_for_user(user=request.user, page_id=request.query_params.get("page") or None)[:500]
         return Response(LeadSerializer(leads, many=True).data)
 
 
 class LeadDetailApi(APIView):
+    serializer_class = LeadSerializer
+
     def get(self, request, lead_id):
         return Response(LeadSerializer(lead_selectors.get_lead_for_user(user=request.user, lead_id=lead_id)).data)
 
@@ -215,6 +254,8 @@ class LeadDetailApi(APIView):
 
 
 class LeadExportApi(APIView):
+    serializer_class = LeadSerializer
+
     def get(self, request):
         body = lead_services.leads_csv(lead_selectors.leads_for_user(user=request.user).iterator(chunk_size=500))
         response = HttpResponse(body, content_type="text/csv; charset=utf-8")
@@ -231,6 +272,9 @@ class WebhookSerializer(serializers.Serializer):
 
 
 class WebhookListApi(APIView):
+    serializer_class = WebhookSerializer
+
+    @extend_schema(operation_id="webhooks_list", responses=WebhookSerializer(many=True))
     def get(self, request):
         return Response(WebhookSerializer(WebhookEndpoint.objects.filter(user=request.user), many=True).data)
 
@@ -246,12 +290,17 @@ class WebhookListApi(APIView):
 
 
 class WebhookDetailApi(APIView):
+    serializer_class = WebhookSerializer
+
     def delete(self, request, endpoint_id):
         get_object_or_404(WebhookEndpoint, pk=endpoint_id, user=request.user).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class WebhookDeliveriesApi(APIView):
+    serializer_class = DeliverySerializer
+
+    @extend_schema(operation_id="webhooks_deliveries_list", responses=DeliverySerializer(many=True))
     def get(self, request, endpoint_id):
         endpoint = get_object_or_404(WebhookEndpoint, pk=endpoint_id, user=request.user)
         rows = endpoint.deliveries.order_by("-created_at")[:100]
@@ -275,6 +324,8 @@ class WebhookDeliveriesApi(APIView):
 
 
 class DeliveryReplayApi(APIView):
+    serializer_class = DeliverySerializer
+
     def post(self, request, delivery_id):
         delivery = get_object_or_404(WebhookDelivery, pk=delivery_id, endpoint__user=request.user)
         copy = webhooks.replay(delivery=delivery)
