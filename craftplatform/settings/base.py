@@ -45,6 +45,7 @@ DJANGO_APPS = [
 THIRD_PARTY_APPS = [
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # UX area: Swagger UI assets in static files
     "django_htmx",
     "django_celery_beat",
     "allauth",
@@ -299,6 +300,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Brand kits, ad templates, generations, credits and campaigns.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # UX area: Swagger UI from our own static files (drf-spectacular-sidecar), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Several apps have a "status", "kind" or "operation" of their own: each choice set gets its name.
     "ENUM_NAME_OVERRIDES": {
         "GenerationStatusEnum": "generations.models.GenerationStatus",
