@@ -6,7 +6,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.contrib.sites.shortcuts import get_current_site
 from django.db import transaction
 
-from accounts import services, tasks
+from accounts import emails, services
 from accounts.constants import AuthProvider
 from accounts.models import UserPreference
 
@@ -60,7 +60,7 @@ class AccountAdapter(DefaultAccountAdapter):
             "headers": dict(message.extra_headers or {}),
             "html": html,
         }
-        transaction.on_commit(lambda: tasks.send_email_task.delay(payload))
+        emails.send_message(payload)  # sign-in and security mail: always sent
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

@@ -21,7 +21,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services as account_services
-from accounts import tasks as account_tasks
 from accounts.models import User
 from credits import emails, stripe_client
 from credits.constants import (
@@ -229,8 +228,7 @@ def _send_receipt_once(payment: Payment) -> None:
         return
     payment.receipt_sent_at = timezone.now()
     payment.save(update_fields=["receipt_sent_at", "updated_at"])
-    message = emails.receipt_message(payment)
-    transaction.on_commit(lambda: account_tasks.send_email_task.delay(message))
+    emails.send_receipt(payment)
 
 
 @dataclass(frozen=True)
@@ -514,8 +512,7 @@ def record_invoice_payment_failed(*, invoice_id: str, event_id: str = "") -> Pay
         payment.failure_message = (error or "Your card was declined.")[:255]
         payment.save()
         if newly_failed and payment.user is not None:
-            message = emails.payment_failed_message(payment)
-            transaction.on_commit(lambda: account_tasks.send_email_task.delay(message))
+            emails.send_payment_failed(payment)
         return payment
 
 

@@ -28,7 +28,7 @@ from accounts.models import BrandProfile
 from credits import services as credit_services
 from credits.errors import CreditError
 from credits.models import CreditHold
-from generations import providers
+from generations import notifications, providers
 from generations.errors import GenerationNotRetryable, InvalidGenerationRequest
 from generations.models import (
     ACTIVE_STATUSES,
@@ -818,6 +818,7 @@ def _complete(generation: Generation, rendered: list[_Rendered], started: float)
             updated_at=now,
         )
         template_services.record_template_use(template_id=generation.template_id)
+        notifications.notify_on_commit(generation.pk)
 
 
 class _LostLease(Exception):
@@ -849,6 +850,7 @@ def fail_generation(*, generation_id, message: str, code: str = "failed") -> boo
         names = [name for asset in orphans for name in asset_services.asset_file_names(asset)]
         Asset.objects.filter(pk__in=[asset.pk for asset in orphans]).delete()
         transaction.on_commit(lambda: asset_services.delete_files(names))
+        notifications.notify_on_commit(generation.pk)
     return True
 
 
