@@ -5,10 +5,11 @@ favourites are the user's own. Each function runs a fixed number of queries what
 the filters (the gallery: one count, one page of rows, one for their categories).
 """
 
+import difflib
 import re
 from dataclasses import dataclass, replace
 
-from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramStrictWordSimilarity
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import (
@@ -22,6 +23,7 @@ from django.db.models import (
     Min,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Sum,
     Value,
@@ -30,6 +32,7 @@ from django.db.models import (
 from django.db.models.functions import Cast
 from django.http import Http404
 
+from accounts.models import BusinessProfile
 from templates_app.constants import CampaignType, Industry, TemplateStyle
 from templates_app.models import (
     AdCategory,
@@ -135,25 +138,69 @@ def _categories_prefetch() -> Prefetch:
 
 
 PLAIN_WORDS = re.compile(r"[^\W_]+")
+# Near-misses: a query word this close to a whole word of the template's text counts as that
+# word ("piza" finds "pizza", "backery" finds "bakery", but not "back"). pg_trgm's strict word
+# similarity on PostgreSQL; in the embedded SQLite fallback, difflib's ratio against the
+# library's words, used only for a word that appears in no template.
+NEAR_MISS_MIN_LENGTH = 4
+TRIGRAM_WORD_SIMILARITY = 0.45
+SQLITE_CLOSE_MATCH = 0.75
+
+
+def _near_miss_words(word: str, vocabulary: set[str]) -> list[str]:
+    return difflib.get_close_matches(word, vocabulary, n=5, cutoff=SQLITE_CLOSE_MATCH)
+
+
+def _search_postgres(templates: QuerySet[AdTemplate], q: str) -> QuerySet[AdTemplate]:
+    words = PLAIN_WORDS.findall(q)
+    if not words or " ".join(words) != q:
+        # Quotes, "or", "-word": web search syntax, exact words only.
+        query = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
+        return templates.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query))
+    # Plain words: each must match the template, as a word or prefix of one ("burg" finds "Burger
+    # night"), a form of it ("bakeries" finds "bakery"), or a near-miss of a word in its text.
+    for index, word in enumerate(words):
+        match = Q(search_vector=SearchQuery(f"{word}:*", search_type="raw", config=SEARCH_CONFIG))
+        if len(word) >= NEAR_MISS_MIN_LENGTH:
+            templates = templates.alias(**{f"near_{index}": TrigramStrictWordSimilarity(Value(word), "search_text")})
+            match |= Q(**{f"near_{index}__gte": TRIGRAM_WORD_SIMILARITY})
+        templates = templates.filter(match)
+    any_word = SearchQuery(" | ".join(f"{word}:*" for word in words), search_type="raw", config=SEARCH_CONFIG)
+    return templates.annotate(
+        rank=SearchRank(F("search_vector"), any_word) + TrigramStrictWordSimilarity(Value(q), "search_text") / 10
+    )
+
+
+def _search_sqlite(templates: QuerySet[AdTemplate], q: str) -> QuerySet[AdTemplate]:
+    # The embedded fallback: every word of the query appears in the search text, or a word close to it does.
+    words = [word.lower() for word in q.split()]
+    vocabulary: set[str] = set()
+    if any(len(word) >= NEAR_MISS_MIN_LENGTH for word in words):
+        for text in AdTemplate.objects.filter(is_active=True).values_list("search_text", flat=True):
+            vocabulary.update(PLAIN_WORDS.findall(text.lower()))
+    for word in words:
+        match = Q(search_text__icontains=word)
+        if len(word) >= NEAR_MISS_MIN_LENGTH and not any(word in known for known in vocabulary):
+            for close in _near_miss_words(word, vocabulary):
+                match |= Q(search_text__icontains=close)
+        templates = templates.filter(match)
+    return templates.annotate(
+        rank=Case(When(name__icontains=q, then=Value(1.0)), default=Value(0.0), output_field=FloatField())
+    )
 
 
 def _search(templates: QuerySet[AdTemplate], q: str) -> QuerySet[AdTemplate]:
     if connection.vendor == "postgresql":
-        words = PLAIN_WORDS.findall(q)
-        if words and " ".join(words) == q:
-            # Plain words: each one is also a prefix, so a word still being typed finds its
-            # templates ("burg" finds "Burger night"); forms of a word match ("bakeries" finds
-            # "bakery"). Built from letters and digits only, so the raw query cannot be malformed.
-            query = SearchQuery(" & ".join(f"{word}:*" for word in words), search_type="raw", config=SEARCH_CONFIG)
-        else:
-            # Quotes, "or", "-word": web search syntax.
-            query = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
-        return templates.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query))
-    # SQLite: every word of the query appears in the name, description, tags or labels.
-    for word in q.split():
-        templates = templates.filter(search_text__icontains=word)
+        return _search_postgres(templates, q)
+    return _search_sqlite(templates, q)
+
+
+def _with_industry_first(templates: QuerySet[AdTemplate], user) -> QuerySet[AdTemplate]:
+    """`for_you`: the template is for the industry of the user's business profile (a subquery, no extra query)."""
+    if not user.is_authenticated:
+        return templates.annotate(for_you=Value(False, output_field=BooleanField()))
     return templates.annotate(
-        rank=Case(When(name__icontains=q, then=Value(1.0)), default=Value(0.0), output_field=FloatField())
+        for_you=Exists(BusinessProfile.objects.filter(user=user, industry=OuterRef("industry")).exclude(industry=""))
     )
 
 
@@ -180,7 +227,12 @@ def gallery_templates(*, user, filters: GalleryFilters) -> QuerySet[AdTemplate]:
     if filters.q:
         templates = _search(templates, filters.q)
     if filters.sort == Sort.RELEVANCE:
-        ordering = (F("rank").desc(), *ORDERINGS[Sort.FEATURED])
+        templates = _with_industry_first(templates, user)
+        ordering = (F("rank").desc(), F("for_you").desc(), *ORDERINGS[Sort.FEATURED])
+    elif filters.sort == Sort.FEATURED:
+        # "Recommended": the user's own industry first, then featured and most used.
+        templates = _with_industry_first(templates, user)
+        ordering = (F("for_you").desc(), *ORDERINGS[Sort.FEATURED])
     else:
         ordering = ORDERINGS[filters.sort]
     return templates.order_by(*ordering).prefetch_related(_categories_prefetch())
