@@ -5,7 +5,6 @@ favourites are the user's own. Each function runs a fixed number of queries what
 the filters (the gallery: one count, one page of rows, one for their categories).
 """
 
-import difflib
 import re
 from dataclasses import dataclass, replace
 
@@ -19,6 +18,7 @@ from django.db.models import (
     Exists,
     F,
     FloatField,
+    Func,
     Max,
     Min,
     OuterRef,
@@ -33,6 +33,7 @@ from django.db.models.functions import Cast
 from django.http import Http404
 
 from accounts.models import BusinessProfile
+from templates_app import sqlite_search
 from templates_app.constants import CampaignType, Industry, TemplateStyle
 from templates_app.models import (
     AdCategory,
@@ -147,10 +148,6 @@ TRIGRAM_WORD_SIMILARITY = 0.45
 SQLITE_CLOSE_MATCH = 0.75
 
 
-def _near_miss_words(word: str, vocabulary: set[str]) -> list[str]:
-    return difflib.get_close_matches(word, vocabulary, n=5, cutoff=SQLITE_CLOSE_MATCH)
-
-
 def _search_postgres(templates: QuerySet[AdTemplate], q: str) -> QuerySet[AdTemplate]:
     words = PLAIN_WORDS.findall(q)
     if not words or " ".join(words) != q:
@@ -171,18 +168,22 @@ def _search_postgres(templates: QuerySet[AdTemplate], q: str) -> QuerySet[AdTemp
     )
 
 
+class NearWord(Func):
+    """SQLite: the best difflib ratio of a word against the words of a text (templates_app.sqlite_search)."""
+
+    function = sqlite_search.FUNCTION_NAME
+    output_field = FloatField()
+
+
 def _search_sqlite(templates: QuerySet[AdTemplate], q: str) -> QuerySet[AdTemplate]:
-    # The embedded fallback: every word of the query appears in the search text, or a word close to it does.
-    words = [word.lower() for word in q.split()]
-    vocabulary: set[str] = set()
-    if any(len(word) >= NEAR_MISS_MIN_LENGTH for word in words):
-        for text in AdTemplate.objects.filter(is_active=True).values_list("search_text", flat=True):
-            vocabulary.update(PLAIN_WORDS.findall(text.lower()))
-    for word in words:
+    # The embedded fallback: every word of the query appears in the search text or, for a word no
+    # active template contains, a word close to it does. One query, like PostgreSQL's.
+    for index, word in enumerate(q.split()):
         match = Q(search_text__icontains=word)
-        if len(word) >= NEAR_MISS_MIN_LENGTH and not any(word in known for known in vocabulary):
-            for close in _near_miss_words(word, vocabulary):
-                match |= Q(search_text__icontains=close)
+        if len(word) >= NEAR_MISS_MIN_LENGTH:
+            nowhere = ~Exists(AdTemplate.objects.filter(is_active=True, search_text__icontains=word))
+            templates = templates.alias(**{f"near_{index}": NearWord(Value(word), "search_text")})
+            match |= Q(nowhere, **{f"near_{index}__gte": SQLITE_CLOSE_MATCH})
         templates = templates.filter(match)
     return templates.annotate(
         rank=Case(When(name__icontains=q, then=Value(1.0)), default=Value(0.0), output_field=FloatField())

@@ -9,6 +9,7 @@ from templates_app import selectors
 from templates_app.models import AdTemplate
 from templates_app.selectors import GalleryFilters
 from templates_app.services.library import LIBRARY_DIR
+from templates_app.sqlite_search import near_word
 from tests.factories import UserFactory
 from tests.templates_app.factories import TemplateRowFactory
 
@@ -48,7 +49,7 @@ def found(user, q: str) -> list[str]:
     return [t.slug for t in selectors.gallery_templates(user=user, filters=GalleryFilters(q=q))]
 
 
-@pytest.mark.postgres
+# Run on PostgreSQL (full text + pg_trgm) and on SQLite (the embedded fallback): same answers.
 @pytest.mark.parametrize("q", FOOD_WORDS)
 def test_everyday_food_words_and_near_misses_find_only_food_templates(user, shipped, q):
     slugs = found(user, q)
@@ -59,7 +60,6 @@ def test_everyday_food_words_and_near_misses_find_only_food_templates(user, ship
         assert len(slugs) == sum(1 for industry in shipped.values() if industry == "restaurant")
 
 
-@pytest.mark.postgres
 @pytest.mark.parametrize(
     ("q", "industry"),
     [("hairdresser", "beauty"), ("realtor", "real_estate"), ("dentist", "healthcare"), ("yoga", "fitness")],
@@ -70,21 +70,11 @@ def test_other_industries_are_found_by_their_everyday_words(user, shipped, q, in
     assert {shipped[slug] for slug in slugs} == {industry}
 
 
-@pytest.mark.postgres
 def test_near_misses_need_to_be_near(user, shipped):
     assert found(user, "pzzx") == []
     assert found(user, "xylophone") == []
     assert found(user, "backery") != found(user, "back")
     assert "restaurant-fresh-pasta" in found(user, "fresh pastaa")
-
-
-@pytest.mark.parametrize("q", ["bread", "bakery", "coffee", "piza", "backery"])
-def test_the_embedded_fallback_finds_food_templates_too(user, shipped, q):
-    # The SQLite path (plain ORM lookups and difflib), run here on whichever database the suite has.
-    templates = selectors._search_sqlite(AdTemplate.objects.filter(is_active=True), q)
-    slugs = list(templates.values_list("slug", flat=True))
-    assert slugs, q
-    assert {shipped[slug] for slug in slugs} == {"restaurant"}, (q, slugs)
 
 
 def test_recommended_puts_the_users_industry_first(user, shipped):
@@ -104,3 +94,9 @@ def test_recommended_without_an_industry_is_featured_first(user, shipped):
     AdTemplate.objects.filter(slug="saas-free-trial").update(is_featured=True, usage_count=999)
     slugs = [t.slug for t in selectors.gallery_templates(user=user, filters=GalleryFilters())]
     assert slugs[0] == "saas-free-trial"
+
+
+def test_the_sqlite_near_word_function():
+    assert near_word("piza", "Fresh pizza tonight") == pytest.approx(8 / 9)
+    assert near_word("bread", "break the fast") == pytest.approx(0.8)
+    assert near_word("", "x") == near_word("x", None) == 0.0
