@@ -39,6 +39,7 @@ from generations.naming import readable_file_name
 from generations.selectors import get_asset_for_user
 from generations.services import assets as asset_services
 from generations.services import providers as provider_services
+from generations.services import upload_dedupe
 from generations.tasks import operations as operation_tasks
 
 logger = logging.getLogger(__name__)
@@ -152,6 +153,12 @@ def _store_cleaned(*, user, cleaned: list[_CleanUpload], files: asset_services.S
     expires_at = asset_services.retention_expiry(user=user)
     rows = []
     for clean in cleaned:
+        digest = upload_dedupe.content_hash(clean.content)
+        same = next((row for row in rows if row.content_hash == digest), None)
+        same = same or upload_dedupe.existing_upload(user=user, digest=digest, expires_at=expires_at)
+        if same is not None:
+            rows.append(same)  # already in the library: one copy, references keep working
+            continue
         name = readable_file_name(
             brand=brand,
             label=os.path.splitext(clean.name)[0],
@@ -174,12 +181,12 @@ def _store_cleaned(*, user, cleaned: list[_CleanUpload], files: asset_services.S
                 width=clean.width,
                 height=clean.height,
                 expires_at=expires_at,
+                content_hash=digest,
             )
         )
     with transaction.atomic():
-        for row in rows:
-            row.save(force_insert=True)
-    return rows
+        inserted = {row.pk: upload_dedupe.insert_upload(row) for row in rows if row._state.adding}
+    return [inserted.get(row.pk, row) for row in rows]
 
 
 def upload_image(*, user, upload) -> Asset:
