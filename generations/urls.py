@@ -25,6 +25,7 @@ urlpatterns = [
     path("collections/", library.collections, name="collections"),
     path("collections/add/", library.collection_add, name="collection_add"),
     path("collections/<uuid:collection_id>/", library.collection, name="collection"),
+    path("collections/<uuid:collection_id>/download/", library.collection_download, name="collection_download"),
     path("collections/<uuid:collection_id>/rename/", library.collection_rename, name="collection_rename"),
     path("collections/<uuid:collection_id>/delete/", library.collection_delete, name="collection_delete"),
     path("collections/<uuid:collection_id>/remove/", library.collection_remove, name="collection_remove"),

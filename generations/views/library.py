@@ -418,6 +418,32 @@ def collection(request, collection_id):
 
 
 @login_required
+@require_GET
+def collection_download(request, collection_id):
+    """Every image of the collection still on file, in the collection's order, as one zip."""
+    collection = selectors.collection_detail_for_user(user=request.user, collection_id=collection_id)
+    assets = [item.asset for item in collection.ordered_items]
+    files = [asset for asset in assets if not asset.is_expired and asset.file]
+    if not files:
+        if assets:
+            return _expired_response(request)
+        raise Http404("This collection has no images yet.")
+    try:
+        archive = services.build_zip(assets=files)
+    except services.MissingFile as exc:
+        messages.error(request, f"{exc.message} Try again, or download the images one by one.")
+        return redirect("generations:collection", collection.pk)
+    response = FileResponse(
+        archive,
+        as_attachment=True,
+        filename=services.collection_zip_file_name(collection),
+        content_type="application/zip",
+    )
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+@login_required
 @require_POST
 def collection_rename(request, collection_id):
     found = selectors.get_collection_for_user(user=request.user, collection_id=collection_id)
