@@ -31,6 +31,7 @@ from accounts import services as account_services
 from accounts.models import BrandProfile
 from craftplatform.errors import DomainError
 from craftplatform.images import ImageRejected, clean_uploaded_image
+from credits import price_list
 from credits import services as credit_services
 from credits.constants import HoldStatus
 from generations import imageops, providers
@@ -202,8 +203,8 @@ def _thumbnail_name(name: str) -> str:
 
 
 def pricing_quantity(*, operation: str, factor: int | None) -> int:
-    """Units of the operation's price: upscaling 4x costs two units, everything else one."""
-    return 2 if operation == OperationType.UPSCALE and factor == 4 else 1
+    """Units of the operation's price: upscaling 4x costs two units, everything else one (credits.price_list)."""
+    return price_list.units(operation=operation, factor=factor)
 
 
 def _parse_factor(operation: str, factor) -> int | None:

@@ -18,7 +18,7 @@ from accounts.models import BrandProfile
 from craftplatform.errors import DomainError
 from craftplatform.images import ImageRejected, clean_uploaded_image
 from credits.errors import CreditError
-from generations import selectors
+from generations import selectors, status_text
 from generations.errors import InvalidGenerationRequest
 from generations.forms import FORMAT_USES, CustomiseForm, VariationForm
 from generations.models import Asset, AssetKind, GenerationStatus
@@ -193,11 +193,12 @@ def status_payload(generation) -> dict:
                 }
             )
     formats = generation.formats
-    done = sum(1 for key in formats if generation.progress.get(key) == "done")
+    described = status_text.describe(generation)
+    done = described.done
     return {
         "id": str(generation.pk),
         "status": generation.status,
-        "status_label": generation.get_status_display(),
+        "status_label": described.label,
         "queue_position": generation_services.queue_position(generation),
         "formats": formats,
         "progress": {key: generation.progress.get(key, "queued") for key in formats},
