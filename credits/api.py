@@ -93,7 +93,7 @@ class QuoteView(APIView):
         )
 
 
-class PriceSerializer(serializers.Serializer):
+class PriceListEntrySerializer(serializers.Serializer):
     key = serializers.CharField(help_text="The action, e.g. upscale_4x.")
     operation = serializers.CharField(help_text="The operation its credits are counted under.")
     label = serializers.CharField()
@@ -106,9 +106,9 @@ class PriceSerializer(serializers.Serializer):
 class PriceListView(APIView):
     """What each action costs you: the same list as the credits page and the image page."""
 
-    @extend_schema(responses=PriceSerializer(many=True))
+    @extend_schema(responses=PriceListEntrySerializer(many=True))
     def get(self, request):
-        return Response(PriceSerializer(selectors.price_list_for(user=request.user), many=True).data)
+        return Response(PriceListEntrySerializer(selectors.price_list_for(user=request.user), many=True).data)
 
 
 class PlanSummarySerializer(serializers.Serializer):

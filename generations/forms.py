@@ -63,7 +63,7 @@ class CustomiseForm(forms.Form):
             if slot["type"] == "text":
                 limit = slot.get("max_chars", 100)
                 widget = forms.Textarea(attrs={"rows": 2}) if limit > 60 else forms.TextInput()
-                widget.attrs.update({"maxlength": limit, "data-char-limit": limit})
+                widget.attrs.update({"data-char-limit": limit, "data-char-counter": "always"})
                 field = forms.CharField(
                     label=label,
                     required=False,

@@ -51,7 +51,8 @@ def test_the_page_shows_the_slots_with_their_limits_and_the_price(signed_in, tem
     assert response.status_code == 200
     page = response.content.decode()
     assert 'name="text_headline"' in page
-    assert 'maxlength="40"' in page
+    assert 'data-char-limit="40"' in page
+    assert "maxlength" not in page  # the browser must not cut pasted text silently
     assert 'name="image_logo"' in page
     assert 'type="color"' in page
     # Four formats by default at one credit each, shown before confirming.
