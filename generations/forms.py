@@ -42,7 +42,11 @@ class CustomiseForm(forms.Form):
     )
     request_key = forms.CharField(widget=forms.HiddenInput, required=False)
     preview_format = forms.ChoiceField(
-        label="Preview", choices=[(key, key) for key in FORMAT_KEYS], required=False, initial="1:1"
+        label="Preview",
+        choices=[(key, key) for key in FORMAT_KEYS],
+        required=False,
+        initial="1:1",
+        widget=forms.Select(attrs={"class": "form-select form-select-sm w-auto"}),
     )
 
     def __init__(self, *args, template, spec: dict, user, brand_colors: dict[str, str], features: dict, **kwargs):

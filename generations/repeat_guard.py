@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.timesince import timesince
 
 from generations.errors import InvalidGenerationRequest
 from generations.models import Generation, GenerationStatus
@@ -24,6 +25,13 @@ _COUNTED = (GenerationStatus.QUEUED, GenerationStatus.PROCESSING, GenerationStat
 class RecentGeneration:
     generation: Generation
     versions: int  # the first and the variations made with it
+
+    @property
+    def ago(self) -> str:
+        """ "a moment ago", "3 minutes ago"."""
+        if timezone.now() - self.generation.created_at < timedelta(minutes=1):
+            return "a moment ago"
+        return f"{timesince(self.generation.created_at)} ago"
 
     @property
     def credits(self) -> int:

@@ -57,7 +57,8 @@ def test_the_page_shows_the_slots_with_their_limits_and_the_price(signed_in, tem
     assert 'type="color"' in page
     # Four formats by default at one credit each, shown before confirming.
     assert 'data-testid="price-total">4 credits' in page
-    assert "AI copy needs" in page or "OpenAI" in page  # no provider configured: said in the page
+    assert "AI copy is not available on this site yet." in page  # said to users in their words
+    assert "OPENAI" not in page  # operator instructions are for staff
 
 
 def test_generating_redirects_to_the_generation_page_and_charges_the_price(
