@@ -233,6 +233,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English")]
 TIME_ZONE = "UTC"
 USE_I18N = True
+# UX area: sentence case for django-allauth's Title Case labels (locale/en/LC_MESSAGES/django.po).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 # ---------------------------------------------------------------------------
