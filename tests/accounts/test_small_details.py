@@ -3,6 +3,7 @@
 import pytest
 from django.core import mail
 from django.template.loader import render_to_string
+from django.test import Client
 from django.urls import reverse
 
 from tests.factories import PASSWORD
@@ -10,12 +11,12 @@ from tests.factories import PASSWORD
 pytestmark = pytest.mark.django_db
 
 
-def test_account_pages_use_sentence_case(auth_client, client):
+def test_account_pages_use_sentence_case(auth_client):
     page = auth_client.get(reverse("account_change_password")).content.decode()
     assert "Change password" in page
     assert "Change Password" not in page
     assert "Current password" in page
-    login = client.get(reverse("account_login")).content.decode()
+    login = Client().get(reverse("account_login")).content.decode()
     assert "Remember me" in login
     assert login.count("Forgot your password?") == 1
 
