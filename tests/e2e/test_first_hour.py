@@ -32,6 +32,12 @@ def sign_in(page, user) -> None:
     page.wait_for_url(re.compile(r"/dashboard/"))
 
 
+def settle(page) -> None:
+    """Let the debounced live preview answer before leaving the page (an aborted htmx request is a console error)."""
+    page.wait_for_timeout(700)
+    page.wait_for_load_state("networkidle")
+
+
 @pytest.fixture
 def maker(db):
     user = UserFactory(email="maria@example.com", first_name="Maria")
@@ -90,6 +96,7 @@ def test_customise_tells_the_truth_refuses_overlong_text_and_asks_before_generat
     expect(counter).to_have_text("9 characters too many: at most 40. Shorten it to continue.")
     expect(headline).to_have_attribute("aria-invalid", "true")
     screenshot(page, "ux-customise-overlong-text")
+    settle(page)
     page.get_by_test_id("generate").click()
     expect(page.locator("#id_text_headline_errors")).to_contain_text("Headline is too long: at most 40 characters.")
     assert page.get_by_label(re.compile(r"^Headline")).input_value() == OVERLONG
@@ -98,6 +105,7 @@ def test_customise_tells_the_truth_refuses_overlong_text_and_asks_before_generat
     # A good headline: generate, then Back and Generate again asks first (item 11).
     page.goto(f"/generations/new/{template.slug}/")
     page.get_by_label(re.compile(r"^Headline")).fill("Fresh pasta today")
+    settle(page)
     page.get_by_test_id("generate").click()
     page.wait_for_url(re.compile(r"/generations/[0-9a-f-]{36}/$"))
     first_url = page.url
@@ -105,6 +113,7 @@ def test_customise_tells_the_truth_refuses_overlong_text_and_asks_before_generat
     available_after_first = credit_services.quote(user=maker, operation="generate_format").available
     page.go_back()
     expect(page.get_by_test_id("recent-note")).to_contain_text("You made ads from this template")
+    settle(page)
     page.get_by_test_id("generate").click()
     warning = page.get_by_test_id("repeat-warning")
     expect(warning).to_contain_text("You made these ads")
