@@ -1,12 +1,16 @@
 """django-allauth hooks: our user fields, verified flag, audit trail and emails through the worker."""
 
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
-from django.contrib.sites.shortcuts import get_current_site
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 
-from accounts import services, tasks
+from accounts import emails, services
 from accounts.constants import AuthProvider
 from accounts.models import UserPreference
 from craftplatform.client_address import client_key
@@ -49,10 +53,16 @@ class AccountAdapter(DefaultAccountAdapter):
             services.record_audit_event(actor=user, action="account.signed_out", target=user, request=request)
         super().logout(request)
 
+    def get_email_confirmation_url(self, request, emailconfirmation):
+        # SITE_URL, not the Sites framework's domain (127.0.0.1:8000 on a fresh install).
+        return f"{settings.SITE_URL}{reverse('account_confirm_email', args=[emailconfirmation.key])}"
+
     def send_mail(self, template_prefix, email, context):
-        # As allauth's own send_mail, but the worker sends the rendered message.
+        # As allauth's own send_mail, but the worker sends the rendered message, and the site the
+        # email names is SITE_URL's (the Sites framework says 127.0.0.1:8000 until staff change it).
         request = allauth_context.request
-        ctx = {"request": request, "email": email, "current_site": get_current_site(request), **context}
+        site = SimpleNamespace(domain=urlsplit(settings.SITE_URL).netloc, name=settings.PRODUCT_NAME)
+        ctx = {"request": request, "email": email, **context, "current_site": site}
         message = self.render_mail(template_prefix, email, ctx)
         html = next((content for content, mime in getattr(message, "alternatives", []) if mime == "text/html"), "")
         if message.content_subtype == "html":
@@ -66,7 +76,7 @@ class AccountAdapter(DefaultAccountAdapter):
             "headers": dict(message.extra_headers or {}),
             "html": html,
         }
-        transaction.on_commit(lambda: tasks.send_email_task.delay(payload))
+        emails.send_message(payload)  # sign-in and security mail: always sent
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

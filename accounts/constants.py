@@ -90,7 +90,7 @@ DEFAULT_NOTIFICATIONS = {"generation_finished": True, "billing": True, "product_
 
 # Notification settings users can change, with the words shown beside each.
 NOTIFICATION_LABELS = {
-    "generation_finished": "Email me when a generation finishes",
-    "billing": "Email me about payments and plan changes",
+    "generation_finished": "Email me when my ads are ready or could not be made",
+    "billing": "Email me when a payment fails (receipts are always sent)",
     "product_updates": "Email me about new templates and features",
 }

@@ -3,6 +3,7 @@
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
+from accounts.constants import DEFAULT_NOTIFICATIONS
 from accounts.models import ApiKey, AuditEvent, BrandProfile, BusinessProfile, User, UserPreference
 from accounts.services import ensure_user_records
 
@@ -58,3 +59,19 @@ def dashboard_summary(*, user: User) -> dict:
         "checklist_done": sum(item["done"] for item in checklist),
         "activity": list(recent_activity(user=user, limit=5)),
     }
+
+
+# Emails of this kind always go (receipts, sign-in and security mail); others are a notification preference.
+TRANSACTIONAL_EMAIL = "transactional"
+
+
+def wants_email(*, user_id, kind: str) -> bool:
+    """Whether this user receives emails of this kind now (an inactive or deleted user receives none)."""
+    if kind == TRANSACTIONAL_EMAIL:
+        return True
+    if kind not in DEFAULT_NOTIFICATIONS:
+        raise ValueError(f"Unknown email kind {kind!r}")
+    if not User.objects.filter(pk=user_id, is_active=True).exists():
+        return False
+    prefs = UserPreference.objects.filter(user_id=user_id).first()
+    return prefs.notification(kind) if prefs is not None else DEFAULT_NOTIFICATIONS[kind]

@@ -17,4 +17,5 @@ urlpatterns = [
     path("settings/data/", views.your_data, name="data"),
     path("settings/data/export/", views.export_data, name="export_data"),
     path("settings/delete/", views.delete_account, name="delete_account"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

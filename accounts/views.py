@@ -8,9 +8,11 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import brand_fonts, selectors, services
+from accounts import brand_fonts, emails, selectors, services
+from accounts.constants import NOTIFICATION_LABELS
 from accounts.forms import (
     ApiKeyForm,
     BrandKitForm,
@@ -188,3 +190,18 @@ def delete_account(request):
 
 def _status(form) -> int:
     return 400 if form.is_bound and form.errors else 200
+
+
+@csrf_exempt  # RFC 8058 one-click: mail providers POST here without a session; the signed token is the proof.
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token: str):
+    """One email preference off, from the link in the email (GET asks, POST does it: one click in mail apps)."""
+    try:
+        _, kind = emails.read_unsubscribe_token(token)
+    except emails.BadUnsubscribeToken as error:
+        return render(request, "accounts/unsubscribe.html", {"error": str(error)}, status=400)
+    context = {"label": NOTIFICATION_LABELS[kind], "token": token}
+    if request.method == "POST":
+        emails.unsubscribe(token=token)
+        context["done"] = True
+    return render(request, "accounts/unsubscribe.html", context)

@@ -93,6 +93,24 @@ class QuoteView(APIView):
         )
 
 
+class PriceListEntrySerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The action, e.g. upscale_4x.")
+    operation = serializers.CharField(help_text="The operation its credits are counted under.")
+    label = serializers.CharField()
+    description = serializers.CharField()
+    units = serializers.IntegerField(help_text="Units of the operation's price one action takes.")
+    cost = serializers.IntegerField(help_text="Credits one action costs you now.")
+    daily_limit = serializers.IntegerField(allow_null=True)
+
+
+class PriceListView(APIView):
+    """What each action costs you: the same list as the credits page and the image page."""
+
+    @extend_schema(responses=PriceListEntrySerializer(many=True))
+    def get(self, request):
+        return Response(PriceListEntrySerializer(selectors.price_list_for(user=request.user), many=True).data)
+
+
 class PlanSummarySerializer(serializers.Serializer):
     plan = serializers.CharField(source="plan.slug", allow_null=True)
     plan_name = serializers.CharField(source="plan.name", allow_null=True)

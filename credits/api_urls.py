@@ -6,6 +6,7 @@ urlpatterns = [
     path("credits/", api.CreditAccountView.as_view(), name="api-credits"),
     path("credits/transactions/", api.TransactionListView.as_view(), name="api-credit-transactions"),
     path("credits/quote/", api.QuoteView.as_view(), name="api-credit-quote"),
+    path("credits/prices/", api.PriceListView.as_view(), name="api-credit-prices"),
     path("credits/plan/", api.PlanView.as_view(), name="api-credit-plan"),
     path("credits/packs/", api.PackageListView.as_view(), name="api-credit-packs"),
     path(

@@ -1,37 +1,45 @@
-"""The emails billing sends: rendered here, sent by the worker (accounts.tasks.send_email_task)."""
+"""The emails billing sends, through the platform's one email path (accounts.emails.send_email).
+
+A receipt always goes; a failed-payment notice follows the user's "billing" email preference.
+"""
 
 from django.conf import settings
-from django.template.loader import render_to_string
 from django.urls import reverse
 
+from accounts import emails as account_emails
 from credits.models import Payment
 
 
-def _message(template: str, payment: Payment, subject: str) -> dict:
-    context = {
-        "payment": payment,
-        "user": payment.user,
-        "product_name": settings.PRODUCT_NAME,
-        "history_url": f"{settings.SITE_URL}{reverse('credits:payments')}",
-        "support_email": settings.SUPPORT_EMAIL,
-    }
-    return {
-        "template": f"credits/email/{template}",
-        "subject": subject,
-        "body": render_to_string(f"credits/email/{template}.txt", context),
-        "html": render_to_string(f"credits/email/{template}.html", context),
-        "from_email": settings.DEFAULT_FROM_EMAIL,
-        "to": [payment.user.email],
-    }
+def _context(payment: Payment) -> dict:
+    return {"payment": payment, "history_url": f"{settings.SITE_URL}{reverse('credits:payments')}"}
 
 
 def receipt_message(payment: Payment) -> dict:
-    return _message(
-        "receipt",
-        payment,
-        f"Your {settings.PRODUCT_NAME} receipt: {payment.amount} {payment.currency.upper()}",
+    """The rendered receipt, for a caller that queues it itself (billing re-sends one the broker refused)."""
+    return account_emails.build_message(
+        user=payment.user,
+        kind=account_emails.TRANSACTIONAL,
+        template="credits/email/receipt",
+        subject=f"Your {settings.PRODUCT_NAME} receipt: {payment.amount} {payment.currency.upper()}",
+        context=_context(payment),
     )
 
 
-def payment_failed_message(payment: Payment) -> dict:
-    return _message("payment_failed", payment, f"Your {settings.PRODUCT_NAME} payment did not go through")
+def send_receipt(payment: Payment) -> bool:
+    return account_emails.send_email(
+        user=payment.user,
+        kind=account_emails.TRANSACTIONAL,
+        template="credits/email/receipt",
+        subject=f"Your {settings.PRODUCT_NAME} receipt: {payment.amount} {payment.currency.upper()}",
+        context=_context(payment),
+    )
+
+
+def send_payment_failed(payment: Payment) -> bool:
+    return account_emails.send_email(
+        user=payment.user,
+        kind="billing",
+        template="credits/email/payment_failed",
+        subject=f"Your {settings.PRODUCT_NAME} payment did not go through",
+        context=_context(payment),
+    )

@@ -6,9 +6,10 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from credits.constants import Operation, PaymentStatus
-from credits.models import CreditAccount, CreditPackage, CreditTransaction, Payment, PricingRule, SubscriptionPlan
-from credits.services import billing, get_or_open_account, plans, quote
+from credits import price_list
+from credits.constants import PaymentStatus
+from credits.models import CreditAccount, CreditPackage, CreditTransaction, Payment, SubscriptionPlan
+from credits.services import billing, get_or_open_account, plans
 from credits.services.ledger import projected_available
 
 
@@ -30,23 +31,8 @@ def transactions_for(
 
 
 def price_list_for(*, user) -> list[dict]:
-    """Each enabled operation with what it costs this user now."""
-    rules = {rule.operation: rule for rule in PricingRule.objects.filter(enabled=True)}
-    prices = []
-    for operation in Operation:
-        if operation.value not in rules:
-            continue
-        priced = quote(user=user, operation=operation.value)
-        prices.append(
-            {
-                "operation": operation.value,
-                "label": operation.label,
-                "cost": priced.unit_cost,
-                "daily_limit": rules[operation.value].daily_limit,
-                "description": rules[operation.value].description,
-            }
-        )
-    return prices
+    """Each action with what it costs this user now (credits.price_list, the one price list)."""
+    return price_list.price_list_for(user=user)
 
 
 def plan_summary_for(*, user) -> dict:

@@ -42,7 +42,11 @@ class CustomiseForm(forms.Form):
     )
     request_key = forms.CharField(widget=forms.HiddenInput, required=False)
     preview_format = forms.ChoiceField(
-        label="Preview", choices=[(key, key) for key in FORMAT_KEYS], required=False, initial="1:1"
+        label="Preview",
+        choices=[(key, key) for key in FORMAT_KEYS],
+        required=False,
+        initial="1:1",
+        widget=forms.Select(attrs={"class": "form-select form-select-sm w-auto"}),
     )
 
     def __init__(self, *args, template, spec: dict, user, brand_colors: dict[str, str], features: dict, **kwargs):
@@ -63,7 +67,8 @@ class CustomiseForm(forms.Form):
             if slot["type"] == "text":
                 limit = slot.get("max_chars", 100)
                 widget = forms.Textarea(attrs={"rows": 2}) if limit > 60 else forms.TextInput()
-                widget.attrs.update({"maxlength": limit, "data-char-limit": limit})
+                # No maxlength: pasted text is never cut silently; the counter warns and the form refuses.
+                widget.attrs.update({"data-char-limit": limit, "data-char-counter": "always"})
                 required = slot.get("required", True)
                 field = forms.CharField(
                     label=label,

@@ -87,9 +87,16 @@ class AddToCollectionForm(forms.Form):
             ("", "Choose a collection"),
             *((str(c.pk), c.name) for c in collections),
         ]
+        self.has_collections = bool(collections)
+        if not collections:
+            # Nothing to choose from: "Or a new collection" would answer a question never asked.
+            self.fields["new_name"].label = "New collection name"
 
     def clean(self):
         cleaned = super().clean()
         if not cleaned.get("collection_id") and not (cleaned.get("new_name") or "").strip():
-            self.add_error("collection_id", "Choose a collection, or name a new one.")
+            if self.has_collections:
+                self.add_error("collection_id", "Choose a collection, or name a new one.")
+            else:
+                self.add_error("new_name", "Name your new collection.")
         return cleaned

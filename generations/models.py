@@ -175,6 +175,8 @@ class Asset(MutableModel):
     status = models.CharField(max_length=20, choices=AssetStatus.choices, default=AssetStatus.ACTIVE)
     expires_at = models.DateTimeField(null=True, blank=True)
     is_favorite = models.BooleanField(default=False)
+    # SHA-256 of the stored bytes of an upload: the same photo uploaded again is the same asset.
+    content_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -189,6 +191,12 @@ class Asset(MutableModel):
                 fields=["generation", "format_key"],
                 condition=Q(kind="result"),
                 name="asset_one_result_per_format",
+            ),
+            # One active upload per content: what upload_dedupe's check stands on when two requests race.
+            models.UniqueConstraint(
+                fields=["user", "content_hash"],
+                condition=Q(kind="upload", status="active") & ~Q(content_hash=""),
+                name="asset_one_upload_per_content",
             ),
         ]
 

@@ -4,6 +4,7 @@
 day apart without making the name unreadable.
 """
 
+import re
 import secrets
 from datetime import datetime
 
@@ -13,6 +14,34 @@ from django.utils.text import slugify
 
 def _part(value: str, fallback: str, limit: int = 40) -> str:
     return (slugify(value or "")[:limit].strip("-")) or fallback
+
+
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+SUFFIX = re.compile(r"^[0-9a-f]{4}$|^[0-9a-f]{8}$")
+
+
+def _label_without_repeats(label: str, *, brand: str, format_key: str) -> str:
+    """The label minus what the name says anyway: a label made from one of our own file names
+    (an upscale of `acme_fresh-pasta_1x1_2026-12-02_aa04.png`) brings the brand, the date and the
+    suffix again; each part appears once, at every level (variations, upscales of upscales)."""
+    segments = [segment for segment in re.split(r"_+", label or "") if segment.strip()]
+    if len(segments) >= 2 and DATE.match(segments[-2].strip()):
+        # "…_2026-12-02_aa04" or "…_2026-12-02_aa04 Upscale 2x": the old random suffix goes.
+        first, _, rest = segments[-1].strip().partition(" ")
+        if SUFFIX.match(first.lower()):
+            segments = segments[:-1] + ([rest] if rest.strip() else [])
+    kept: list[str] = []
+    drop = {brand, format_key.replace(":", "x") if format_key else ""}
+    for segment in segments:
+        slug = slugify(segment)
+        if not slug or slug in drop or DATE.match(slug) or slug in kept:
+            continue
+        kept.append(slug)
+    words: list[str] = []
+    for word in "-".join(kept).split("-"):
+        if word and not (words and words[-1] == word):  # "upscale upscale" from a doubled label
+            words.append(word)
+    return "-".join(words)
 
 
 def readable_file_name(
@@ -27,7 +56,9 @@ def readable_file_name(
     """`suffix` makes the name stable (a job that runs again writes the same name); by default a
     short random one keeps two files of the same day apart."""
     when = timezone.localtime(when or timezone.now())
-    parts = [_part(brand, "brand"), _part(label, "image")]
+    brand_part = _part(brand, "brand")
+    label = _label_without_repeats(label, brand=brand_part, format_key=format_key)
+    parts = [brand_part, _part(label, "image", limit=60)]
     if format_key:
         parts.append(format_key.replace(":", "x"))
     parts.append(when.strftime("%Y-%m-%d"))

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from credits.models import CreditHold
+from generations import status_text
 from generations.models import (
     Asset,
     AssetKind,
@@ -287,11 +288,12 @@ def status_payload(generation: Generation) -> dict:
                 }
             )
     formats = generation.formats
-    done = sum(1 for key in formats if generation.progress.get(key) == "done")
+    described = status_text.describe(generation)  # the one source of the status' words
+    done = described.done
     return {
         "id": str(generation.pk),
         "status": generation.status,
-        "status_label": generation.get_status_display(),
+        "status_label": described.label,
         "queue_position": queue_position(generation),
         "formats": formats,
         "progress": {key: generation.progress.get(key, "queued") for key in formats},

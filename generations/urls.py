@@ -25,6 +25,7 @@ urlpatterns = [
     path("collections/", collections.collections, name="collections"),
     path("collections/add/", collections.collection_add, name="collection_add"),
     path("collections/<uuid:collection_id>/", collections.collection, name="collection"),
+    path("collections/<uuid:collection_id>/download/", collections.collection_download, name="collection_download"),
     path("collections/<uuid:collection_id>/rename/", collections.collection_rename, name="collection_rename"),
     path("collections/<uuid:collection_id>/delete/", collections.collection_delete, name="collection_delete"),
     path("collections/<uuid:collection_id>/remove/", collections.collection_remove, name="collection_remove"),

@@ -8,7 +8,7 @@ the filters (the gallery: one count, one page of rows, one for their categories)
 import re
 from dataclasses import dataclass, replace
 
-from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramStrictWordSimilarity
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import (
@@ -18,10 +18,12 @@ from django.db.models import (
     Exists,
     F,
     FloatField,
+    Func,
     Max,
     Min,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Sum,
     Value,
@@ -30,6 +32,8 @@ from django.db.models import (
 from django.db.models.functions import Cast
 from django.http import Http404
 
+from accounts.models import BusinessProfile
+from templates_app import sqlite_search
 from templates_app.constants import CampaignType, Industry, TemplateStyle
 from templates_app.models import (
     AdCategory,
@@ -136,25 +140,69 @@ def _categories_prefetch() -> Prefetch:
 
 
 PLAIN_WORDS = re.compile(r"[^\W_]+")
+# Near-misses: a query word this close to a whole word of the template's text counts as that
+# word ("piza" finds "pizza", "backery" finds "bakery", but not "back"). pg_trgm's strict word
+# similarity on PostgreSQL; in the embedded SQLite fallback, difflib's ratio against the
+# library's words, used only for a word that appears in no template.
+NEAR_MISS_MIN_LENGTH = 4
+TRIGRAM_WORD_SIMILARITY = 0.45
+SQLITE_CLOSE_MATCH = 0.75
+
+
+def _search_postgres(templates: QuerySet[AdTemplate], q: str) -> QuerySet[AdTemplate]:
+    words = PLAIN_WORDS.findall(q)
+    if not words or " ".join(words) != q:
+        # Quotes, "or", "-word": web search syntax, exact words only.
+        query = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
+        return templates.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query))
+    # Plain words: each must match the template, as a word or prefix of one ("burg" finds "Burger
+    # night"), a form of it ("bakeries" finds "bakery"), or a near-miss of a word in its text.
+    for index, word in enumerate(words):
+        match = Q(search_vector=SearchQuery(f"{word}:*", search_type="raw", config=SEARCH_CONFIG))
+        if len(word) >= NEAR_MISS_MIN_LENGTH:
+            templates = templates.alias(**{f"near_{index}": TrigramStrictWordSimilarity(Value(word), "search_text")})
+            match |= Q(**{f"near_{index}__gte": TRIGRAM_WORD_SIMILARITY})
+        templates = templates.filter(match)
+    any_word = SearchQuery(" | ".join(f"{word}:*" for word in words), search_type="raw", config=SEARCH_CONFIG)
+    return templates.annotate(
+        rank=SearchRank(F("search_vector"), any_word) + TrigramStrictWordSimilarity(Value(q), "search_text") / 10
+    )
+
+
+class NearWord(Func):
+    """SQLite: the best difflib ratio of a word against the words of a text (templates_app.sqlite_search)."""
+
+    function = sqlite_search.FUNCTION_NAME
+    output_field = FloatField()
+
+
+def _search_sqlite(templates: QuerySet[AdTemplate], q: str) -> QuerySet[AdTemplate]:
+    # The embedded fallback: every word of the query appears in the search text or, for a word no
+    # active template contains, a word close to it does. One query, like PostgreSQL's.
+    for index, word in enumerate(q.split()):
+        match = Q(search_text__icontains=word)
+        if len(word) >= NEAR_MISS_MIN_LENGTH:
+            nowhere = ~Exists(AdTemplate.objects.filter(is_active=True, search_text__icontains=word))
+            templates = templates.alias(**{f"near_{index}": NearWord(Value(word), "search_text")})
+            match |= Q(nowhere, **{f"near_{index}__gte": SQLITE_CLOSE_MATCH})
+        templates = templates.filter(match)
+    return templates.annotate(
+        rank=Case(When(name__icontains=q, then=Value(1.0)), default=Value(0.0), output_field=FloatField())
+    )
 
 
 def _search(templates: QuerySet[AdTemplate], q: str) -> QuerySet[AdTemplate]:
     if connection.vendor == "postgresql":
-        words = PLAIN_WORDS.findall(q)
-        if words and " ".join(words) == q:
-            # Plain words: each one is also a prefix, so a word still being typed finds its
-            # templates ("burg" finds "Burger night"); forms of a word match ("bakeries" finds
-            # "bakery"). Built from letters and digits only, so the raw query cannot be malformed.
-            query = SearchQuery(" & ".join(f"{word}:*" for word in words), search_type="raw", config=SEARCH_CONFIG)
-        else:
-            # Quotes, "or", "-word": web search syntax.
-            query = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
-        return templates.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query))
-    # SQLite: every word of the query appears in the name, description, tags or labels.
-    for word in q.split():
-        templates = templates.filter(search_text__icontains=word)
+        return _search_postgres(templates, q)
+    return _search_sqlite(templates, q)
+
+
+def _with_industry_first(templates: QuerySet[AdTemplate], user) -> QuerySet[AdTemplate]:
+    """`for_you`: the template is for the industry of the user's business profile (a subquery, no extra query)."""
+    if not user.is_authenticated:
+        return templates.annotate(for_you=Value(False, output_field=BooleanField()))
     return templates.annotate(
-        rank=Case(When(name__icontains=q, then=Value(1.0)), default=Value(0.0), output_field=FloatField())
+        for_you=Exists(BusinessProfile.objects.filter(user=user, industry=OuterRef("industry")).exclude(industry=""))
     )
 
 
@@ -181,7 +229,12 @@ def gallery_templates(*, user, filters: GalleryFilters) -> QuerySet[AdTemplate]:
     if filters.q:
         templates = _search(templates, filters.q)
     if filters.sort == Sort.RELEVANCE:
-        ordering = (F("rank").desc(), *ORDERINGS[Sort.FEATURED])
+        templates = _with_industry_first(templates, user)
+        ordering = (F("rank").desc(), F("for_you").desc(), *ORDERINGS[Sort.FEATURED])
+    elif filters.sort == Sort.FEATURED:
+        # "Recommended": the user's own industry first, then featured and most used.
+        templates = _with_industry_first(templates, user)
+        ordering = (F("for_you").desc(), *ORDERINGS[Sort.FEATURED])
     else:
         ordering = ORDERINGS[filters.sort]
     return templates.order_by(*ordering).prefetch_related(_categories_prefetch())

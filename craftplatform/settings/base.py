@@ -58,6 +58,7 @@ DJANGO_APPS = [
 THIRD_PARTY_APPS = [
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # UX area: Swagger UI assets in static files
     "django_htmx",
     "django_celery_beat",
     "allauth",
@@ -245,6 +246,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English")]
 TIME_ZONE = "UTC"
 USE_I18N = True
+# UX area: sentence case for django-allauth's Title Case labels (locale/en/LC_MESSAGES/django.po).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 # ---------------------------------------------------------------------------
@@ -312,6 +315,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Brand kits, ad templates, generations, credits and campaigns.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # UX area: Swagger UI from our own static files (drf-spectacular-sidecar), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Several apps have a "status", "kind" or "operation" of their own: each choice set gets its name.
     "ENUM_NAME_OVERRIDES": {
         # Every job (generations, image operations, ...) has the job runner's states (issue 10, jobs area).

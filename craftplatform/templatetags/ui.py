@@ -31,6 +31,12 @@ def field_widget(bound_field):
         described_by.append(f"{bound_field.auto_id}_errors")
     if described_by:
         attrs["aria-describedby"] = " ".join(described_by)
+    limit = widget.attrs.get("maxlength")
+    if limit and isinstance(widget, forms.TextInput | forms.Textarea) and not isinstance(widget, forms.PasswordInput):
+        # No maxlength: the browser would cut pasted text silently. The counter (static/js/app.js)
+        # warns while typing and the form refuses an overlong value with a message.
+        attrs["maxlength"] = False
+        attrs["data-char-limit"] = limit
     return bound_field.as_widget(attrs=attrs)
 
 

@@ -618,9 +618,7 @@ def record_invoice_payment_failed(*, invoice_id: str, event_id: str = "") -> Pay
         payment.failure_message = (error or "Your card was declined.")[:255]
         payment.save()
         if newly_failed and payment.user is not None:
-            message = emails.payment_failed_message(payment)
-            # robust: a broker down at commit must not fail the event that recorded the failure.
-            transaction.on_commit(lambda: account_tasks.send_email_task.delay(message), robust=True)
+            emails.send_payment_failed(payment)
         return payment
 
 

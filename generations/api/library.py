@@ -331,16 +331,24 @@ class AssetFavoriteView(APIView):
 class CollectionSerializer(serializers.ModelSerializer):
     item_count = serializers.IntegerField(read_only=True)
     cover_url = serializers.SerializerMethodField(help_text="A preview of the first image still on file.")
+    download_url = serializers.SerializerMethodField(help_text="A zip of every image still on file; null when empty.")
 
     class Meta:
         model = Collection
-        fields = ["id", "name", "description", "item_count", "cover_url", "created_at", "updated_at"]
+        fields = ["id", "name", "description", "item_count", "cover_url", "download_url", "created_at", "updated_at"]
         read_only_fields = fields
 
     def get_cover_url(self, collection) -> str | None:
         if not collection.cover_asset_id:
             return None
         url = reverse("generations:asset_file", args=[collection.cover_asset_id]) + "?thumb=1"
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+    def get_download_url(self, collection) -> str | None:
+        if not collection.cover_asset_id:
+            return None
+        url = reverse("generations:collection_download", args=[collection.pk])
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request else url
 

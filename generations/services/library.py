@@ -342,6 +342,12 @@ def zip_file_name(generation: Generation) -> str:
     return f"{brand}_{label}_{timezone.localtime(generation.created_at):%Y-%m-%d}.zip"
 
 
+def collection_zip_file_name(collection) -> str:
+    """`summer-campaign_2026-12-02.zip`: the collection's name and the day it was downloaded."""
+    label = slugify(collection.name)[:60].strip("-") or "collection"
+    return f"{label}_{timezone.localtime():%Y-%m-%d}.zip"
+
+
 def _unique_member_name(name: str, used: set[str]) -> str:
     candidate, number = name, 2
     stem, dot, ext = name.rpartition(".")

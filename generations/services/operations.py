@@ -27,6 +27,7 @@ from PIL import Image, UnidentifiedImageError
 from accounts import services as account_services
 from craftplatform import jobs
 from craftplatform.errors import DomainError
+from credits import price_list
 from credits import services as credit_services
 from generations import imageops, providers
 from generations.models import Asset, AssetKind, AssetStatus, ImageOperation, OperationStatus, OperationType
@@ -66,8 +67,8 @@ class ImageOperationRefused(DomainError):
 
 
 def pricing_quantity(*, operation: str, factor: int | None) -> int:
-    """Units of the operation's price: upscaling 4x costs two units, everything else one."""
-    return 2 if operation == OperationType.UPSCALE and factor == 4 else 1
+    """Units of the operation's price: upscaling 4x costs two units, everything else one (credits.price_list)."""
+    return price_list.units(operation=operation, factor=factor)
 
 
 def _parse_factor(operation: str, factor) -> int | None:

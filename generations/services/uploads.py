@@ -13,7 +13,7 @@ from generations.errors import UploadRejected
 from generations.models import Asset, AssetKind
 from generations.naming import readable_file_name
 from generations.services import assets as asset_services
-from generations.services import quota
+from generations.services import quota, upload_dedupe
 
 # How many files one upload form or request may carry.
 MAX_FILES_PER_UPLOAD = 10
@@ -86,6 +86,12 @@ def _store_cleaned(*, user, cleaned: list[_CleanUpload], files: asset_services.S
     expires_at = asset_services.retention_expiry(user=user)
     rows = []
     for clean in cleaned:
+        digest = upload_dedupe.content_hash(clean.content)
+        same = next((row for row in rows if row.content_hash == digest), None)
+        same = same or upload_dedupe.existing_upload(user=user, digest=digest, expires_at=expires_at)
+        if same is not None:
+            rows.append(same)  # already in the library: one copy, references keep working
+            continue
         name = readable_file_name(
             brand=brand,
             label=os.path.splitext(clean.name)[0],
@@ -108,12 +114,12 @@ def _store_cleaned(*, user, cleaned: list[_CleanUpload], files: asset_services.S
                 width=clean.width,
                 height=clean.height,
                 expires_at=expires_at,
+                content_hash=digest,
             )
         )
     with transaction.atomic():
-        for row in rows:
-            row.save(force_insert=True)
-    return rows
+        inserted = {row.pk: upload_dedupe.insert_upload(row) for row in rows if row._state.adding}
+    return [inserted.get(row.pk, row) for row in rows]
 
 
 def upload_image(*, user, upload) -> Asset:

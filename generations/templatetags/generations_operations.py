@@ -5,18 +5,23 @@ import uuid
 
 from django import template
 
+from credits import price_list
 from credits import services as credit_services
 from generations.models import OperationType
 from generations.services import operations as operation_services
 
 register = template.Library()
 
-# (key, operation, factor, button label), in the order the panel shows them.
-ACTIONS = (
-    ("upscale-2x", OperationType.UPSCALE, 2, "Upscale 2x"),
-    ("upscale-4x", OperationType.UPSCALE, 4, "Upscale 4x"),
-    ("remove-background", OperationType.REMOVE_BACKGROUND, None, "Remove background"),
-    ("vectorize", OperationType.VECTORIZE, None, "Vectorize"),
+# (key, operation, factor, button label), in the order the panel shows them; the labels and units
+# are the price list's (credits.price_list), so this panel and the credits page say the same.
+ACTIONS = tuple(
+    (key, operation, factor, price_list.action_for(operation=operation, factor=factor).label)
+    for key, operation, factor in (
+        ("upscale-2x", OperationType.UPSCALE, 2),
+        ("upscale-4x", OperationType.UPSCALE, 4),
+        ("remove-background", OperationType.REMOVE_BACKGROUND, None),
+        ("vectorize", OperationType.VECTORIZE, None),
+    )
 )
 
 

@@ -5,15 +5,16 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from generations import selectors
 from generations.forms_library import CollectionForm
 from generations.services import library as services
-from generations.views.library import add_form, safe_next_url
+from generations.views.library import add_form, expired_response, safe_next_url
 
 
 @login_required
@@ -51,6 +52,32 @@ def _collection_page(request, collection_id, *, rename_form=None, status=200):
 @require_GET
 def collection(request, collection_id):
     return _collection_page(request, collection_id)
+
+
+@login_required
+@require_GET
+def collection_download(request, collection_id):
+    """Every image of the collection still on file, in the collection's order, as one zip."""
+    collection = selectors.collection_detail_for_user(user=request.user, collection_id=collection_id)
+    assets = [item.asset for item in collection.ordered_items]
+    files = [asset for asset in assets if not asset.is_expired and asset.file]
+    if not files:
+        if assets:
+            return expired_response(request)
+        raise Http404("This collection has no images yet.")
+    try:
+        archive = services.build_zip(assets=files)
+    except services.MissingFile as exc:
+        messages.error(request, f"{exc.message} Try again, or download the images one by one.")
+        return redirect("generations:collection", collection.pk)
+    response = FileResponse(
+        archive,
+        as_attachment=True,
+        filename=services.collection_zip_file_name(collection),
+        content_type="application/zip",
+    )
+    patch_cache_control(response, private=True, no_store=True)
+    return response
 
 
 @login_required

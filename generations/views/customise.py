@@ -16,7 +16,7 @@ from craftplatform import ratelimit
 from craftplatform.errors import DomainError
 from craftplatform.images import ImageRejected, clean_uploaded_image
 from credits.errors import CreditError
-from generations import selectors
+from generations import repeat_guard, selectors
 from generations.errors import InvalidGenerationRequest, RequestKeyConflict
 from generations.forms import FORMAT_USES, CustomiseForm, VariationForm
 from generations.models import Asset, GenerationStatus
@@ -69,8 +69,8 @@ def _spec(template) -> dict:
     return template_selectors.get_spec_for_generation(template_id=template.pk, version=template.spec_version)
 
 
-def _page(request, template, spec, form, *, price, credit_error: str = "", status: int = 200):
-    return render(
+def _page(request, template, spec, form, *, price, credit_error: str = "", repeat=None, status: int = 200):
+    response = render(
         request,
         "generations/customise.html",
         {
@@ -81,9 +81,15 @@ def _page(request, template, spec, form, *, price, credit_error: str = "", statu
             "features": provider_services.feature_status(),
             "format_uses": FORMAT_USES,
             "brand": _brand(request.user),
+            "repeat": repeat,
+            "recent": None if repeat else repeat_guard.recent_from_template(user=request.user, template_id=template.pk),
         },
         status=status,
     )
+    # Back after Generate fetches the page again (no stale copy from the back-forward cache), so it
+    # can say what was just made from it.
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
@@ -96,8 +102,14 @@ def customise(request, slug: str):
     form = _form(request, template, spec, request.POST, request.FILES)
     if not form.is_valid():
         return _page(request, template, spec, form, price=_price_for(request, form), status=400)
+    generation_request = form.to_request()
+    if not request.POST.get("confirm_repeat"):
+        repeat = repeat_guard.same_as_recent(user=request.user, request=generation_request, spec=spec)
+        if repeat is not None:
+            # Back, then Generate again: ask before making (and charging for) the same ads twice.
+            return _page(request, template, spec, form, price=_price_for(request, form), repeat=repeat, status=409)
     try:
-        created = generation_services.request_generation(user=request.user, request=form.to_request())
+        created = generation_services.request_generation(user=request.user, request=generation_request)
     except InvalidGenerationRequest as exc:
         for name, message in exc.problems.items():
             form.add_error(name if name in form.fields else None, message)

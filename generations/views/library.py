@@ -145,7 +145,7 @@ def download_zip(request, generation_id):
     files = [asset for asset in results if not asset.is_expired and asset.file]
     if not files:
         if results:
-            return _expired_response(request)
+            return expired_response(request)
         raise Http404("This generation has no finished images yet.")
     try:
         archive = services.build_zip(assets=files)
@@ -255,7 +255,7 @@ def delete(request, generation_id):
 # -- an image --------------------------------------------------------------------------------------
 
 
-def _expired_response(request):
+def expired_response(request):
     context = {"retention_days": settings.GENERATION_FREE_RETENTION_DAYS}
     response = render(request, "generations/asset_expired.html", context, status=410)
     patch_cache_control(response, private=True, no_store=True)
@@ -291,7 +291,7 @@ def asset_file(request, asset_id):
     as an attachment with its readable name."""
     item = selectors.get_asset_for_user(user=request.user, asset_id=asset_id, include_expired=True)
     if item.is_expired:
-        return _expired_response(request)
+        return expired_response(request)
     download = request.GET.get("download") == "1"
     name = item.file.name
     if request.GET.get("thumb") == "1" and item.thumbnail and not download:

@@ -79,8 +79,11 @@ def images(request):
                 for name, reason in exc.problems:
                     form.add_error("images", f"{name}: {reason}" if name else reason)
             else:
-                count = len(stored)
-                messages.success(request, f"{count} image{'s' if count != 1 else ''} uploaded.")
+                count = len({asset.pk for asset in stored})
+                message = f"{count} image{'s' if count != 1 else ''} uploaded."
+                if count < len(stored):
+                    message += " The same image was kept once in your library."
+                messages.success(request, message)
                 return redirect("generations:images")
     page = Paginator(_uploads(request.user), IMAGES_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"form": form, "page": page, "recent_operations": _recent_operations(request.user)}

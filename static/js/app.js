@@ -68,17 +68,35 @@ document.addEventListener("click", function (event) {
   form.requestSubmit();
 });
 
-// Character counters for fields with data-char-limit (the customise form's texts).
+// Character counters for fields with data-char-limit. Nothing is cut: the field keeps what was typed
+// or pasted, the counter says how far over the limit it is, and the form refuses it with a message.
+// Fields marked data-char-counter="always" (the ad's texts) always show the count; others once
+// the text reaches 80 % of the limit.
 document.querySelectorAll("[data-char-limit]").forEach(function (input) {
   var limit = parseInt(input.dataset.charLimit, 10);
+  var always = input.dataset.charCounter === "always";
   var counter = document.createElement("div");
-  counter.className = "form-text text-end";
+  counter.className = "form-text text-end char-counter";
+  counter.id = (input.id || input.name) + "_counter";
   counter.setAttribute("aria-live", "polite");
   var update = function () {
-    var left = limit - input.value.length;
-    counter.textContent = left + " character" + (left === 1 ? "" : "s") + " left";
-    counter.classList.toggle("text-danger", left < 0);
+    var length = input.value.length;
+    var left = limit - length;
+    var over = left < 0;
+    counter.hidden = !always && length < limit * 0.8;
+    counter.textContent = over
+      ? (-left) + " character" + (left === -1 ? "" : "s") + " too many: at most " + limit + ". Shorten it to continue."
+      : left + " character" + (left === 1 ? "" : "s") + " left";
+    counter.classList.toggle("text-danger", over);
+    counter.classList.toggle("fw-semibold", over);
+    input.classList.toggle("is-invalid", over || input.classList.contains("server-invalid"));
+    if (over) input.setAttribute("aria-invalid", "true");
+    else if (!input.classList.contains("server-invalid")) input.removeAttribute("aria-invalid");
   };
+  if (input.classList.contains("is-invalid")) input.classList.add("server-invalid");
+  var describedBy = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+  describedBy.push(counter.id);
+  input.setAttribute("aria-describedby", describedBy.join(" "));
   update();
   input.insertAdjacentElement("afterend", counter);
   input.addEventListener("input", update);

@@ -17,6 +17,7 @@ from PIL import Image
 
 from accounts import services as account_services
 from craftplatform.errors import DomainError
+from templates_app import search_terms
 from templates_app.errors import TemplateSpecError, TextDoesNotFit
 from templates_app.models import AdCategory, AdTemplate, Category, TemplateSpecVersion
 from templates_app.renderer import BrandStyle, RenderInputs, encode_image, render_ad
@@ -207,6 +208,7 @@ def build_search_text(template: AdTemplate) -> str:
         template.get_industry_display(),
         template.get_style_display(),
         template.get_campaign_type_display(),
+        search_terms.industry_words(template.industry),
     ]
     return "\n".join(part for part in parts if part)
 

@@ -17,7 +17,7 @@ def test_overview_shows_balance_prices_and_says_buying_is_switched_off(auth_clie
     body = auth_client.get(reverse("credits:index")).content.decode()
     assert 'data-testid="credits-available">15<' in body
     assert "5 reserved for jobs in progress" in body
-    assert "Upscale an image 2x or 4x" in body
+    assert "Upscale 4x" in body
     assert "Buying credits is switched off on this installation" in body
     assert reverse("credits:manage_billing") not in body
 

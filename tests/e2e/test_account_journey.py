@@ -44,8 +44,9 @@ def _sidebar(page):
 
 
 def test_new_user_signs_up_sets_up_brand_kit_exports_and_deletes_account(
-    page, live_server, mailoutbox, tmp_path, screenshot, phone_screenshot, browser_problems
+    page, live_server, mailoutbox, tmp_path, screenshot, phone_screenshot, browser_problems, settings
 ):
+    settings.SITE_URL = live_server.url  # emailed links name the site's address (SITE_URL)
     # 1. Landing page → sign-up form → "verify your email".
     page.goto("/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Turn your brand into finished ads")

@@ -50,7 +50,9 @@ def test_new_user_generates_four_formats_on_a_real_worker_and_downloads_the_zip(
     worker_home,  # noqa: F811
     screenshot,
     browser_problems,
+    settings,
 ):
+    settings.SITE_URL = live_server.url  # emailed links name the site's address (SITE_URL)
     template = create_template(name="Harvest Market", spec=make_spec(formats=("1:1", "9:16")))
 
     # Sign up and confirm the email address.

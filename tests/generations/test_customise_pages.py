@@ -51,12 +51,14 @@ def test_the_page_shows_the_slots_with_their_limits_and_the_price(signed_in, tem
     assert response.status_code == 200
     page = response.content.decode()
     assert 'name="text_headline"' in page
-    assert 'maxlength="40"' in page
+    assert 'data-char-limit="40"' in page
+    assert "maxlength" not in page  # the browser must not cut pasted text silently
     assert 'name="image_logo"' in page
     assert 'type="color"' in page
     # Four formats by default at one credit each, shown before confirming.
     assert 'data-testid="price-total">4 credits' in page
-    assert "AI copy needs" in page or "OpenAI" in page  # no provider configured: said in the page
+    assert "AI copy is not available on this site yet." in page  # said to users in their words
+    assert "OPENAI" not in page  # operator instructions are for staff
 
 
 def test_generating_redirects_to_the_generation_page_and_charges_the_price(

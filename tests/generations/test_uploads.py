@@ -223,7 +223,7 @@ def test_api_uploads_lists_and_refuses(user, other_user, media):
 
     created = api.post(
         reverse("api-images"),
-        {"file": [upload("a.jpg", png_bytes()), upload("b.png", png_bytes())]},
+        {"file": [upload("a.jpg", png_bytes()), upload("b.png", png_bytes(colour="#CC3366"))]},
         format="multipart",
     )
     assert created.status_code == 201

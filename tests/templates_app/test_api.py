@@ -62,7 +62,8 @@ def test_list_filters_sorts_and_pages_like_the_gallery(api, user):
     assert found(category="food", style="playful") == ["burger"]
     assert found(industry="fitness") == ["gym"]
     assert found(designed_for="16:9") == ["gym"]
-    assert found(q="bakery") == ["bakery"]
+    assert found(q="bakery") == ["bakery", "burger"]  # the name, and a word of the food industry
+    assert found(q="fresh") == ["bakery"]
     assert found(sort="most_used") == ["burger", "bakery", "gym"]
 
     services.set_favorite(

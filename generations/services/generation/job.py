@@ -14,7 +14,7 @@ from django.db.models import Sum
 
 from craftplatform import jobs
 from credits.errors import CreditError
-from generations import providers
+from generations import notifications, providers
 from generations.errors import InvalidGenerationRequest
 from generations.models import Asset, AssetKind, Generation, ProviderCall
 from generations.services import assets as asset_services
@@ -67,6 +67,7 @@ def _complete(generation: Generation, attempt: int, rendered: list[Rendered], st
         locked.processing_time_ms = int((time.monotonic() - started) * 1000)
         locked.progress = dict.fromkeys(generation.formats, "done")
         template_services.record_template_use(template_id=generation.template_id)
+        notifications.notify_on_commit(generation.pk)  # "your ads are ready", once this commits
         return ["credits_used", "provider_cost", "processing_time_ms", "progress"]
 
     jobs.complete(Generation, generation.pk, attempt=attempt, store=store)
@@ -74,7 +75,10 @@ def _complete(generation: Generation, attempt: int, rendered: list[Rendered], st
 
 def fail_generation(*, generation_id, message: str, code: str = "failed", attempt: int | None = None) -> bool:
     """Mark a queued or running generation failed and release its holds; False if it had ended."""
-    return jobs.fail(Generation, generation_id, message=message, code=code, attempt=attempt)
+    failed = jobs.fail(Generation, generation_id, message=message, code=code, attempt=attempt)
+    if failed:
+        notifications.notify_on_commit(generation_id)  # "your ads could not be made"
+    return failed
 
 
 def run_generation(*, generation_id) -> str:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('templates_app', '0002_brand_fonts'),
+        ('templates_app', '0003_search_trigram_and_industry_words'),
     ]
 
     operations = [
