@@ -4,7 +4,7 @@ import re
 import zoneinfo
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from accounts import brand_fonts, selectors, services
 from accounts.constants import BRAND_FONTS, NOTIFICATION_LABELS, PALETTE_KEYS, ContentFilterLevel, Theme, VoiceTone
 from accounts.models import BusinessProfile
+from craftplatform.api_errors import ApiError
 from craftplatform.images import ImageRejected, clean_uploaded_image
 
 HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -178,6 +179,7 @@ class LogoUploadSerializer(serializers.Serializer):
 
 class BrandLogoView(APIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
+    upload_kind = "image"  # the schema documents the accepted types and limits
 
     @extend_schema(request={"multipart/form-data": LogoUploadSerializer}, responses=BrandKitSerializer)
     def put(self, request):
@@ -186,7 +188,7 @@ class BrandLogoView(APIView):
         try:
             logo = clean_uploaded_image(serializer.validated_data["logo"])
         except ImageRejected as exc:
-            return Response({"logo": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+            raise ApiError(str(exc), code="invalid_image", errors={"logo": [str(exc)]}) from exc
         brand = services.update_brand_profile(user=request.user, values={}, logo=logo)
         return Response(BrandKitSerializer(brand).data)
 

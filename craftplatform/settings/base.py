@@ -299,9 +299,11 @@ REST_FRAMEWORK = {
         "accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # API contract (issue 17): scoped keys, one error body, bounded pages.
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated", "accounts.api_scopes.ApiKeyScope"],
+    "EXCEPTION_HANDLER": "craftplatform.api_errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "craftplatform.api_pagination.ApiPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": env("API_THROTTLE_RATE", default="600/hour")},
@@ -311,6 +313,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Brand kits, ad templates, generations, credits and campaigns.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # API contract (issue 17): every operation's error answers, the Idempotency-Key header, upload limits.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "craftplatform.api_schema.document_errors",
+    ],
+    "COMPONENT_SPLIT_REQUEST": True,
     # Several apps have a "status", "kind" or "operation" of their own: each choice set gets its name.
     "ENUM_NAME_OVERRIDES": {
         "GenerationStatusEnum": "generations.models.GenerationStatus",
