@@ -41,6 +41,8 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "generation_busy": (409, "The generation is still being made."),
     "asset_in_use": (409, "The file is used by something else."),
     "collection_name_taken": (409, "You already have a collection with this name."),
+    "font_exists": (409, "You uploaded this font face already."),
+    "font_limit": (409, "You have the most brand fonts a brand kit holds."),
     "billing_off": (409, "Buying credits is switched off on this installation (no Stripe keys)."),
     "idempotency_key_reused": (409, "The Idempotency-Key was used before with a different request."),
     "idempotency_in_progress": (409, "A request with this Idempotency-Key is still being processed; retry shortly."),

@@ -136,7 +136,7 @@ def _document_upload(operation: dict, kind: str, components: dict) -> None:
         media = "image/png, image/jpeg, image/webp"
     else:
         note = "A TrueType (.ttf) or OpenType (.otf) font, up to 5 MB."
-        media = "font/ttf, font/otf, application/octet-stream"
+        media = "font/ttf, font/otf"
     operation["description"] = (operation.get("description", "") + "\n\n" + note).strip()
     body["encoding"] = {name: {"contentType": media} for name in schema.get("properties", {})}
 
@@ -189,7 +189,68 @@ def document_errors(result, generator, request, public):
                 ]
                 if not operation["parameters"]:
                     del operation["parameters"]
+    _add_links(result)
     return result
+
+
+# OpenAPI links: where an id an operation answers can be used next (clients and stateful fuzzing follow them).
+# (source path, method, status, body pointer to the id) -> [(target path, method, parameter name)].
+LINKS = [
+    (
+        ("/api/v1/generations/", "post", "201", "$response.body#/0/id"),
+        [
+            ("/api/v1/generations/{generation_id}/", "get", "generation_id"),
+            ("/api/v1/generations/{generation_id}/status/", "get", "generation_id"),
+            ("/api/v1/generations/{generation_id}/variations/", "post", "generation_id"),
+            ("/api/v1/generations/{generation_id}/rate/", "post", "generation_id"),
+            ("/api/v1/generations/{generation_id}/", "delete", "generation_id"),
+        ],
+    ),
+    (
+        ("/api/v1/images/", "post", "201", "$response.body#/results/0/id"),
+        [
+            ("/api/v1/assets/{asset_id}/", "get", "asset_id"),
+            ("/api/v1/images/{asset_id}/operations/", "post", "asset_id"),
+            ("/api/v1/assets/{asset_id}/favorite/", "post", "asset_id"),
+            ("/api/v1/assets/{asset_id}/", "delete", "asset_id"),
+        ],
+    ),
+    (
+        ("/api/v1/images/{asset_id}/operations/", "post", "202", "$response.body#/id"),
+        [("/api/v1/operations/{operation_id}/", "get", "operation_id")],
+    ),
+    (
+        ("/api/v1/collections/", "post", "201", "$response.body#/id"),
+        [
+            ("/api/v1/collections/{collection_id}/", "get", "collection_id"),
+            ("/api/v1/collections/{collection_id}/", "patch", "collection_id"),
+            ("/api/v1/collections/{collection_id}/items/", "post", "collection_id"),
+            ("/api/v1/collections/{collection_id}/", "delete", "collection_id"),
+        ],
+    ),
+    (
+        ("/api/v1/templates/brand-fonts/", "post", "201", "$response.body#/id"),
+        [
+            ("/api/v1/templates/brand-fonts/{font_id}/", "get", "font_id"),
+            ("/api/v1/templates/brand-fonts/{font_id}/preview/", "get", "font_id"),
+            ("/api/v1/templates/brand-fonts/{font_id}/", "delete", "font_id"),
+        ],
+    ),
+]
+
+
+def _add_links(result: dict) -> None:
+    paths = result.get("paths", {})
+    for (path, method, status, pointer), targets in LINKS:
+        response = paths.get(path, {}).get(method, {}).get("responses", {}).get(status)
+        if response is None:
+            continue
+        links = response.setdefault("links", {})
+        for target_path, target_method, name in targets:
+            target = paths.get(target_path, {}).get(target_method)
+            if target is None:
+                continue
+            links[target["operationId"]] = {"operationId": target["operationId"], "parameters": {name: pointer}}
 
 
 IDEMPOTENCY_PARAMETER = {

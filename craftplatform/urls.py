@@ -17,6 +17,8 @@ api_v1 = [
     path("templates/", include(template_urls.api_urlpatterns)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # API contract (issue 17): an unknown API path is a JSON 404 in the one error shape, not an HTML page.
+    re_path(r"^[\s\S]*$", views.api_not_found),
 ]
 
 urlpatterns = [

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from django.views.static import serve
 
@@ -34,3 +35,9 @@ def unbuilt_area(request, *, title: str, summary: str):
 def media(request, path: str):
     """Local uploads, when this process serves them (SERVE_MEDIA): read MEDIA_ROOT at request time."""
     return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
+@csrf_exempt
+def api_not_found(request, *args, **kwargs):
+    """An API path that names nothing (or an id that is not an id): a JSON 404 in the API's error shape."""
+    return JsonResponse({"detail": "No such API path or object.", "code": "not_found"}, status=404)

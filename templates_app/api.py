@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from accounts.idempotency import idempotent
 from craftplatform.api_errors import ApiError
 from craftplatform.api_pagination import ApiPagination
+from craftplatform.api_schema import errors
 from templates_app import selectors, services
 from templates_app.constants import CampaignType, Industry, TemplateStyle
 from templates_app.models import BrandFont
@@ -249,6 +250,9 @@ class BrandFontSerializer(serializers.ModelSerializer):
         return reverse("api-brand-font-preview", args=[font.pk])
 
 
+CONFLICTING_FONT = ("font_exists", "font_limit")
+
+
 class BrandFontUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="A TrueType (.ttf) or OpenType (.otf) font, up to 5 MB.")
 
@@ -271,6 +275,7 @@ class BrandFontListView(APIView):
         request={"multipart/form-data": BrandFontUploadSerializer},
         responses={201: BrandFontSerializer},
     )
+    @errors(409)
     @idempotent
     def post(self, request):
         upload = BrandFontUploadSerializer(data=request.data)
@@ -278,6 +283,8 @@ class BrandFontListView(APIView):
         try:
             font = services.upload_brand_font(user=request.user, upload=upload.validated_data["file"])
         except services.BrandFontError as exc:
+            if exc.code in CONFLICTING_FONT:  # the state of your fonts, not the file
+                raise ApiError(exc.message, code=exc.code, status_code=status.HTTP_409_CONFLICT) from exc
             raise ApiError(exc.message, code="invalid_font", errors={"file": [exc.message]}) from exc
         return Response(BrandFontSerializer(font).data, status=status.HTTP_201_CREATED)
 

@@ -89,6 +89,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
+    # API contract (issue 17): /api/v1/ query strings and JSON bodies checked against the schema.
+    "craftplatform.api_contract.ApiContractMiddleware",
 ]
 
 ROOT_URLCONF = "craftplatform.urls"
@@ -302,6 +304,9 @@ REST_FRAMEWORK = {
     # API contract (issue 17): scoped keys, one error body, bounded pages.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated", "accounts.api_scopes.ApiKeyScope"],
     "EXCEPTION_HANDLER": "craftplatform.api_errors.api_exception_handler",
+    # JSON bodies (the schema's types hold); upload views accept multipart themselves.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "craftplatform.api_pagination.ApiPagination",
     "PAGE_SIZE": 50,

@@ -252,7 +252,7 @@ class GenerationFavoriteView(APIView):
     def post(self, request, generation_id):
         return self._set(request, generation_id, favorite=True)
 
-    @extend_schema(request=None, responses=FavoriteStateSerializer)
+    @extend_schema(request=None, responses={200: FavoriteStateSerializer})
     def delete(self, request, generation_id):
         return self._set(request, generation_id, favorite=False)
 
@@ -321,7 +321,7 @@ class AssetFavoriteView(APIView):
     def post(self, request, asset_id):
         return self._set(request, asset_id, favorite=True)
 
-    @extend_schema(request=None, responses=FavoriteStateSerializer)
+    @extend_schema(request=None, responses={200: FavoriteStateSerializer})
     def delete(self, request, asset_id):
         return self._set(request, asset_id, favorite=False)
 

@@ -492,8 +492,9 @@ def test_the_api_refuses_bad_files_with_the_reason(api):
     assert response.json() == {"detail": message, "code": "invalid_font", "errors": {"file": [message]}}
     api.post(API, {"file": upload()}, format="multipart")
     response = api.post(API, {"file": upload()}, format="multipart")
-    assert response.status_code == 400
-    assert "already" in response.json()["errors"]["file"][0]
+    assert response.status_code == 409
+    assert response.json()["code"] == "font_exists"
+    assert "already" in response.json()["detail"]
     assert api.post(API, {}, format="multipart").status_code == 400
     assert BrandFont.objects.count() == 1
 
