@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import uuid
 from datetime import date
-from functools import cache
 
 from django.http import JsonResponse
 from drf_spectacular.generators import SchemaGenerator
@@ -53,8 +53,22 @@ def _to_json_schema(node, components: dict, depth: int = 0):
     return out
 
 
-@cache
+_built: list | None = None
+_building = threading.Lock()
+
+
 def _operations() -> list[tuple[re.Pattern, str, dict]]:
+    """The operations, built once per process; the lock keeps threads that arrive together from
+    building at once (drf-spectacular's generator is not thread-safe)."""
+    global _built
+    if _built is None:
+        with _building:
+            if _built is None:
+                _built = _build_operations()
+    return _built
+
+
+def _build_operations() -> list[tuple[re.Pattern, str, dict]]:
     schema = SchemaGenerator().get_schema(request=None, public=True)
     components = schema.get("components", {}).get("schemas", {})
     rows = []
