@@ -40,6 +40,7 @@ GROUP_BY_ROUTE: dict[str, str] = {
     "api-assets": LIBRARY,
     "api-asset-detail": LIBRARY,
     "api-asset-favorite": LIBRARY,
+    "api-asset-file": LIBRARY,
     "api-collections": LIBRARY,
     "api-collection-detail": LIBRARY,
     "api-collection-items": LIBRARY,

@@ -46,6 +46,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "billing_off": (409, "Buying credits is switched off on this installation (no Stripe keys)."),
     "idempotency_key_reused": (409, "The Idempotency-Key was used before with a different request."),
     "idempotency_in_progress": (409, "A request with this Idempotency-Key is still being processed; retry shortly."),
+    "file_expired": (410, "The file was removed after the free plan's retention period."),
     "payload_too_large": (413, "The body is larger than the server accepts (see the operation's limits)."),
     "unsupported_media_type": (415, "The Content-Type is not one the operation accepts."),
     "throttled": (429, "Too many requests; wait `Retry-After` seconds."),

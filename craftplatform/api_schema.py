@@ -15,6 +15,8 @@ Upload operations (views with `upload_kind = "image"`) get the accepted media ty
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.conf import settings
 
 from craftplatform.api_errors import ERROR_CODES
@@ -26,6 +28,7 @@ STATUS_TEXT = {
     403: "Forbidden: the API key's scope or the account does not allow this.",
     404: "Not found (or not yours).",
     409: "Conflict: the object's state, an installation setting, or an Idempotency-Key reuse.",
+    410: "Gone: the file was removed after the free plan's retention period.",
     413: "Request body too large.",
     415: "Unsupported Content-Type.",
     429: "Too many requests: wait `Retry-After` seconds.",
@@ -160,9 +163,25 @@ def _resolve_components(result: dict) -> None:
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = error_component()
 
 
+def quickstart() -> str:
+    """The README's API quick start (one text for the README and the docs page)."""
+    try:
+        text = (Path(settings.BASE_DIR) / "README.md").read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    if "## API quick start" not in text:
+        return ""
+    section = text.split("## API quick start", 1)[1].split("\n## ", 1)[0]
+    return "## API quick start\n" + section.replace("<!-- api-quickstart:begin -->", "").replace(
+        "<!-- api-quickstart:end -->", ""
+    )
+
+
 def document_errors(result, generator, request, public):
     """drf-spectacular postprocessing hook (see the module's docstring)."""
     _resolve_components(result)
+    info = result.setdefault("info", {})
+    info["description"] = (info.get("description", "") + "\n\n" + quickstart()).strip()
     views = {}
     for path, _regex, method, callback in getattr(generator, "endpoints", None) or []:
         views[(path, method.lower())] = callback.cls
@@ -210,6 +229,7 @@ LINKS = [
         ("/api/v1/images/", "post", "201", "$response.body#/results/0/id"),
         [
             ("/api/v1/assets/{asset_id}/", "get", "asset_id"),
+            ("/api/v1/assets/{asset_id}/file/", "get", "asset_id"),
             ("/api/v1/images/{asset_id}/operations/", "post", "asset_id"),
             ("/api/v1/assets/{asset_id}/favorite/", "post", "asset_id"),
             ("/api/v1/assets/{asset_id}/", "delete", "asset_id"),
