@@ -100,6 +100,14 @@ def _store(record: IdempotencyRecord, response: Response) -> None:
     )
 
 
+def purge_old_records(*, now=None, limit: int = 50_000) -> int:
+    """Delete records older than KEY_TTL (capped per run); returns how many went."""
+    cutoff = (now or timezone.now()) - KEY_TTL
+    ids = list(IdempotencyRecord.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[:limit])
+    deleted, _ = IdempotencyRecord.objects.filter(pk__in=ids).delete()
+    return deleted
+
+
 def idempotent(method):
     """Make a DRF view method honour the Idempotency-Key header (see the module's docstring)."""
 

@@ -5,6 +5,8 @@ import logging
 from celery import shared_task
 from django.core.mail import EmailMultiAlternatives
 
+from accounts import idempotency
+
 logger = logging.getLogger(__name__)
 
 
@@ -28,3 +30,9 @@ def send_email_task(message: dict) -> None:
         email.attach_alternative(message["html"], "text/html")
     email.send()
     logger.info("Email sent", extra={"template": message.get("template", ""), "recipients": len(message["to"])})
+
+
+@shared_task(name="accounts.tasks.purge_idempotency_records_task")
+def purge_idempotency_records_task() -> int:
+    """Scheduled: API Idempotency-Key records past their 24 hours."""
+    return idempotency.purge_old_records()

@@ -115,3 +115,18 @@ def test_concurrent_requests_with_one_key_make_one_generation(api_user, api_key,
     assert statuses == [201] * 6, answers
     assert len({json.dumps(body, sort_keys=True) for _, body in answers}) == 1
     assert IdempotencyRecord.objects.get().status_code == 201
+
+
+@pytest.mark.django_db
+def test_records_older_than_a_day_are_purged(api_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.idempotency import purge_old_records
+
+    old = IdempotencyRecord.objects.create(user=api_user, key="old", fingerprint="f", method="POST", path="/x/")
+    fresh = IdempotencyRecord.objects.create(user=api_user, key="new", fingerprint="f", method="POST", path="/x/")
+    IdempotencyRecord.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=25))
+    assert purge_old_records() == 1
+    assert list(IdempotencyRecord.objects.values_list("pk", flat=True)) == [fresh.pk]
