@@ -2,11 +2,15 @@
 
 import json
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts import services
+from accounts.idempotency import purge_old_records
 from accounts.models import IdempotencyRecord
 from credits.models import CreditAccount
 from generations.models import Collection, Generation
@@ -66,8 +70,6 @@ def test_a_refused_request_does_not_keep_its_key(api_key, api_template):
 
 @pytest.mark.django_db
 def test_keys_belong_to_their_user(api_key, api_template, other_user):
-    from accounts import services
-
     _, theirs = services.create_api_key(user=other_user, name="theirs")
     body = {"name": "Launch"}
     assert (
@@ -119,12 +121,6 @@ def test_concurrent_requests_with_one_key_make_one_generation(api_user, api_key,
 
 @pytest.mark.django_db
 def test_records_older_than_a_day_are_purged(api_user):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from accounts.idempotency import purge_old_records
-
     old = IdempotencyRecord.objects.create(user=api_user, key="old", fingerprint="f", method="POST", path="/x/")
     fresh = IdempotencyRecord.objects.create(user=api_user, key="new", fingerprint="f", method="POST", path="/x/")
     IdempotencyRecord.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=25))
