@@ -19,6 +19,7 @@ from datetime import date
 from django.http import JsonResponse
 from drf_spectacular.generators import SchemaGenerator
 from jsonschema import Draft7Validator
+from jsonschema.exceptions import best_match
 
 API_PREFIX = "/api/v1/"
 SKIPPED = ("/api/v1/schema/", "/api/v1/docs/")
@@ -169,6 +170,9 @@ def body_errors(request, operation: dict) -> dict[str, list[str]]:
         # PostgreSQL cannot store U+0000 in text or JSON; refuse it here rather than fail on save.
         problems["non_field_errors"] = ["Text may not contain the NUL character (U+0000)."]
     for error in Draft7Validator(operation["body"]).iter_errors(data):
+        if error.validator in ("anyOf", "oneOf") and error.context:
+            # One of several shapes: name the most relevant problem of the closest shape.
+            error = best_match(error.context)
         path = [str(part) for part in error.absolute_path]
         if error.validator == "required":
             missing = re.match(r"'([^']+)'", error.message)

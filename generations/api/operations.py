@@ -61,31 +61,6 @@ class RequestOperationSerializer(serializers.Serializer):
     )
 
 
-_REQUEST_KEY = {"type": "string", "maxLength": 100, "description": "Same as the Idempotency-Key header."}
-# Upscaling needs a factor; the other operations take none. The serializer checks the same.
-OPERATION_REQUEST_SCHEMA = {
-    "oneOf": [
-        {
-            "type": "object",
-            "properties": {
-                "operation": {"type": "string", "enum": [OperationType.UPSCALE]},
-                "factor": {"type": "integer", "enum": [2, 4]},
-                "request_key": _REQUEST_KEY,
-            },
-            "required": ["operation", "factor"],
-        },
-        {
-            "type": "object",
-            "properties": {
-                "operation": {"type": "string", "enum": [OperationType.REMOVE_BACKGROUND, OperationType.VECTORIZE]},
-                "request_key": _REQUEST_KEY,
-            },
-            "required": ["operation"],
-        },
-    ]
-}
-
-
 class UploadSerializer(serializers.Serializer):
     # The schema describes one part; the view reads every `file` part (send the field once per image).
     file = serializers.FileField(help_text="An image. Send this field once per image, at most 10 at a time.")
@@ -122,7 +97,7 @@ class ImageListView(generics.ListAPIView):
 
 
 class RequestOperationView(APIView):
-    @extend_schema(request={"application/json": OPERATION_REQUEST_SCHEMA}, responses={202: ImageOperationSerializer})
+    @extend_schema(request=RequestOperationSerializer, responses={202: ImageOperationSerializer})
     @errors(402)
     @idempotent
     def post(self, request, asset_id):
