@@ -199,6 +199,7 @@ class ApiKeyForm(forms.Form):
         choices=ApiKeyAccess.choices,
         initial=ApiKeyAccess.READ_WRITE,
         widget=forms.RadioSelect,
+        required=False,
         help_text="A read-only key can look but never create, change, buy or spend.",
     )
     groups = forms.MultipleChoiceField(
@@ -208,6 +209,10 @@ class ApiKeyForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="Leave all unticked for every operation.",
     )
+
+    def clean_access(self):
+        # Not chosen (an older form, a script): read and write, as keys were before scopes.
+        return self.cleaned_data.get("access") or ApiKeyAccess.READ_WRITE
 
 
 class DeleteAccountForm(forms.Form):
