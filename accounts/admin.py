@@ -190,11 +190,11 @@ class UserPreferenceAdmin(admin.ModelAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
-    list_filter = ("revoked_at",)
+    list_display = ("name", "user", "prefix", "scope_label", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("access", "revoked_at")
     search_fields = ("name", "prefix", "user__email")
     list_select_related = ("user",)
-    fields = ("id", "user", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+    fields = ("id", "user", "name", "prefix", "access", "groups", "created_at", "last_used_at", "revoked_at")
     readonly_fields = fields
     actions = ["revoke_keys"]
 

@@ -4,8 +4,8 @@ import re
 import zoneinfo
 
 from django.utils.cache import add_never_cache_headers
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,6 +14,7 @@ from accounts import brand_fonts, selectors, services
 from accounts.constants import BRAND_FONTS, NOTIFICATION_LABELS, PALETTE_KEYS, ContentFilterLevel, Theme, VoiceTone
 from accounts.models import BusinessProfile
 from craftplatform import uploads
+from craftplatform.api_errors import ApiError
 from craftplatform.images import ImageRejected, clean_uploaded_image
 
 HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -34,11 +35,27 @@ class UserSerializer(serializers.Serializer):
         return user.avatar.url if user.avatar else None
 
 
+@extend_schema_field({"type": "string", "enum": sorted(zoneinfo.available_timezones())})
+class TimezoneField(serializers.CharField):
+    """An IANA time zone name."""
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {key: {"type": "boolean", "description": label} for key, label in NOTIFICATION_LABELS.items()},
+        "additionalProperties": False,
+    }
+)
+class NotificationsField(serializers.DictField):
+    """Each notification setting on or off."""
+
+
 class PreferencesSerializer(serializers.Serializer):
-    timezone = serializers.CharField(max_length=64)
+    timezone = TimezoneField(max_length=64)
     theme = serializers.ChoiceField(choices=Theme.choices)
     content_filter_level = serializers.ChoiceField(choices=ContentFilterLevel.choices)
-    notifications = serializers.DictField(child=serializers.BooleanField())
+    notifications = NotificationsField(child=serializers.BooleanField())
 
     def validate_timezone(self, value):
         if value not in zoneinfo.available_timezones():
@@ -52,11 +69,36 @@ class PreferencesSerializer(serializers.Serializer):
         return value
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {key: {"type": "string", "pattern": "^#[0-9A-Fa-f]{6}$"} for key in PALETTE_KEYS},
+        "additionalProperties": False,
+    }
+)
+class PaletteField(serializers.DictField):
+    """The brand colours by role, each like #1A2B3C."""
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {
+            "heading_font": {"type": "string", "minLength": 1, "maxLength": 100},
+            "body_font": {"type": "string", "minLength": 1, "maxLength": 100},
+        },
+        "additionalProperties": False,
+    }
+)
+class TypographyField(serializers.DictField):
+    """heading_font and body_font."""
+
+
 class BrandKitSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=255, allow_blank=True, required=False)
     website_url = serializers.URLField(max_length=500, allow_blank=True, required=False)
-    palette = serializers.DictField(child=serializers.CharField(max_length=7), required=False)
-    typography = serializers.DictField(
+    palette = PaletteField(child=serializers.CharField(max_length=7), required=False)
+    typography = TypographyField(
         child=serializers.CharField(max_length=100),
         required=False,
         help_text="heading_font and body_font: a bundled family or one of your uploaded fonts.",
@@ -180,6 +222,7 @@ class LogoUploadSerializer(serializers.Serializer):
 
 class BrandLogoView(APIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
+    upload_kind = "image"  # the schema documents the accepted types and limits
 
     @extend_schema(request={"multipart/form-data": LogoUploadSerializer}, responses=BrandKitSerializer)
     def put(self, request):
@@ -192,11 +235,11 @@ class BrandLogoView(APIView):
         try:
             logo = clean_uploaded_image(serializer.validated_data["logo"])
         except ImageRejected as exc:
-            return Response({"logo": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+            raise ApiError(str(exc), code="invalid_image", errors={"logo": [str(exc)]}) from exc
         brand = services.update_brand_profile(user=request.user, values={}, logo=logo)
         return Response(BrandKitSerializer(brand).data)
 
-    @extend_schema(responses=BrandKitSerializer)
+    @extend_schema(responses={200: BrandKitSerializer})
     def delete(self, request):
         brand = services.update_brand_profile(user=request.user, values={}, remove_logo=True)
         return Response(BrandKitSerializer(brand).data)

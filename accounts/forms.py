@@ -13,7 +13,7 @@ from accounts.constants import (
     Theme,
     VoiceTone,
 )
-from accounts.models import BrandProfile, BusinessProfile, User, UserPreference
+from accounts.models import ApiKeyAccess, ApiKeyGroup, BrandProfile, BusinessProfile, User, UserPreference
 from craftplatform.images import ImageRejected, clean_uploaded_image
 
 HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -194,6 +194,25 @@ class BusinessProfileForm(forms.ModelForm):
 
 class ApiKeyForm(forms.Form):
     name = forms.CharField(label="Key name", max_length=100, help_text="For example: Zapier, reporting script.")
+    access = forms.ChoiceField(
+        label="Access",
+        choices=ApiKeyAccess.choices,
+        initial=ApiKeyAccess.READ_WRITE,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text="A read-only key can look but never create, change, buy or spend.",
+    )
+    groups = forms.MultipleChoiceField(
+        label="Limit to",
+        choices=ApiKeyGroup.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Leave all unticked for every operation.",
+    )
+
+    def clean_access(self):
+        # Not chosen (an older form, a script): read and write, as keys were before scopes.
+        return self.cleaned_data.get("access") or ApiKeyAccess.READ_WRITE
 
 
 class DeleteAccountForm(forms.Form):

@@ -260,11 +260,28 @@ class AuditEvent(TimestampedModel):
 API_KEY_PREFIX = "ca"
 
 
+class ApiKeyAccess(models.TextChoices):
+    READ_WRITE = "read_write", "Read and write"
+    READ_ONLY = "read_only", "Read only"
+
+
+class ApiKeyGroup(models.TextChoices):
+    """Operation groups a key may be limited to (accounts.api_scopes maps each API route to one)."""
+
+    GENERATE = "generate", "Generate (price, generate, variations, image operations)"
+    LIBRARY = "library", "Library (generations, images, uploads, collections, templates)"
+    BILLING = "billing", "Billing (credits, ledger, packs, plans, checkout)"
+    ACCOUNT = "account", "Account (profile, preferences, brand kit and fonts, export)"
+
+
 class ApiKey(TimestampedModel):
     """A personal API key. Only a hash is stored; the key is shown once."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100)
+    access = models.CharField(max_length=16, choices=ApiKeyAccess.choices, default=ApiKeyAccess.READ_WRITE)
+    # Empty: every group. Otherwise the ApiKeyGroup values the key may reach.
+    groups = models.JSONField(default=list, blank=True)
     prefix = models.CharField(max_length=16, unique=True)
     key_hash = models.CharField(max_length=64)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -281,6 +298,17 @@ class ApiKey(TimestampedModel):
     def is_active(self) -> bool:
         return self.revoked_at is None
 
+    @property
+    def is_read_only(self) -> bool:
+        return self.access == ApiKeyAccess.READ_ONLY
+
+    @property
+    def scope_label(self) -> str:
+        groups = (
+            ", ".join(ApiKeyGroup(group).name.lower() for group in self.groups) if self.groups else "all operations"
+        )
+        return f"{self.get_access_display()}: {groups}"
+
     @staticmethod
     def hash_secret(secret: str) -> str:
         return hashlib.sha256(secret.encode()).hexdigest()
@@ -291,3 +319,31 @@ class ApiKey(TimestampedModel):
         prefix = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
         return prefix, secret, f"{API_KEY_PREFIX}_{prefix}_{secret}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to an API request sent with an `Idempotency-Key` header, replayed on retries.
+
+    The unique (user, key) pair is what makes two concurrent requests with one key do the work
+    once: the second insert waits for the first's commit and then fails. `completed_at` is null
+    while the first request runs.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=255)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="accounts_idempotency_user_key")]
+        indexes = [models.Index(fields=["created_at"], name="accounts_idempotency_created")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} ({self.status_code or 'in progress'})"

@@ -9,7 +9,16 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.constants import DEFAULT_NOTIFICATIONS, PALETTE_KEYS
-from accounts.models import ApiKey, AuditEvent, BrandProfile, BusinessProfile, User, UserPreference
+from accounts.models import (
+    ApiKey,
+    ApiKeyAccess,
+    ApiKeyGroup,
+    AuditEvent,
+    BrandProfile,
+    BusinessProfile,
+    User,
+    UserPreference,
+)
 from craftplatform import user_data
 from craftplatform.client_address import client_address
 from craftplatform.errors import DomainError
@@ -222,15 +231,38 @@ def anonymise_audit_trail(*, user: User) -> int:
     return len(changed)
 
 
-def create_api_key(*, user: User, name: str, request=None) -> tuple[ApiKey, str]:
-    """Create a key and return it with the full secret, which is never shown again."""
+def create_api_key(
+    *,
+    user: User,
+    name: str,
+    access: str = ApiKeyAccess.READ_WRITE,
+    groups: list[str] | tuple[str, ...] = (),
+    request=None,
+) -> tuple[ApiKey, str]:
+    """Create a key and return it with the full secret, which is never shown again.
+
+    `access` read_only refuses every write; `groups` (ApiKeyGroup values) limits the key to those
+    operation groups, none meaning all (accounts.api_scopes enforces both)."""
     name = name.strip()
     if not name:
         raise AccountError("Give the key a name so you can recognise it later.")
+    if access not in ApiKeyAccess.values:
+        raise AccountError("Choose read only or read and write.")
+    unknown = sorted(set(groups) - set(ApiKeyGroup.values))
+    if unknown:
+        raise AccountError(f"Unknown operation groups: {', '.join(unknown)}.")
+    groups = [group for group in ApiKeyGroup.values if group in set(groups)]
     if ApiKey.objects.filter(user=user, revoked_at__isnull=True).count() >= 20:
         raise AccountError("You have 20 active keys; revoke one before creating another.")
     prefix, secret, full_key = ApiKey.generate()
-    key = ApiKey.objects.create(user=user, name=name[:100], prefix=prefix, key_hash=ApiKey.hash_secret(secret))
+    key = ApiKey.objects.create(
+        user=user,
+        name=name[:100],
+        prefix=prefix,
+        key_hash=ApiKey.hash_secret(secret),
+        access=access,
+        groups=groups,
+    )
     record_audit_event(actor=user, action="api_key.created", target=key, request=request)
     return key, full_key
 

@@ -7,6 +7,7 @@ from celery import shared_task
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives
 
+from accounts import idempotency
 from accounts.selectors import TRANSACTIONAL_EMAIL, wants_email
 
 logger = logging.getLogger(__name__)
@@ -58,3 +59,9 @@ def _attach_inline(email: EmailMultiAlternatives, *, cid: str, name: str) -> Non
     part.add_header("Content-ID", f"<{cid}>")
     part.add_header("Content-Disposition", "inline", filename=name.rsplit("/", 1)[-1])
     email.attach(part)
+
+
+@shared_task(name="accounts.tasks.purge_idempotency_records_task")
+def purge_idempotency_records_task() -> int:
+    """Scheduled: API Idempotency-Key records past their 24 hours."""
+    return idempotency.purge_old_records()

@@ -136,7 +136,13 @@ def api_keys(request):
     new_key = None
     if request.method == "POST" and form.is_valid():
         try:
-            _, new_key = services.create_api_key(user=request.user, name=form.cleaned_data["name"], request=request)
+            _, new_key = services.create_api_key(
+                user=request.user,
+                name=form.cleaned_data["name"],
+                access=form.cleaned_data["access"],
+                groups=form.cleaned_data["groups"],
+                request=request,
+            )
         except services.AccountError as exc:
             form.add_error("name", exc.message)
         else:

@@ -152,6 +152,15 @@ SCHEDULES: list[Schedule] = [
         description="Deletes leads older than their page's retention.",
         expires_seconds=6 * 3600,
     ),
+    # API contract (issue 17): Idempotency-Key records are kept 24 hours.
+    Schedule(
+        name="purge old idempotency keys",
+        task="accounts.tasks.purge_idempotency_records_task",
+        crontab={"minute": "23"},
+        # A key is honoured for 24 hours; older records only grow the table.
+        description="Deletes API Idempotency-Key records older than 24 hours (at most 50,000 a run).",
+        expires_seconds=3000,
+    ),
 ]
 
 

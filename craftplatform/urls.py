@@ -18,6 +18,8 @@ api_v1 = [
     path("", include("campaigns.api_urls")),  # campaigns: Meta, sync, rules, landing pages, leads, webhooks
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # API contract (issue 17): an unknown API path is a JSON 404 in the one error shape, not an HTML page.
+    re_path(r"^[\s\S]*$", views.api_not_found),
 ]
 
 urlpatterns = [

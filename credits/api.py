@@ -5,7 +5,10 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from credits import selectors, services, stripe_client
+from accounts.idempotency import idempotent
+from craftplatform.api_errors import ApiError, snake_code
+from craftplatform.api_schema import errors
+from credits import selectors, services
 from credits.constants import Operation, TransactionType
 from credits.errors import CreditError
 from credits.models import CreditPackage, CreditTransaction, Payment, SubscriptionPlan
@@ -79,7 +82,7 @@ class QuoteView(APIView):
         try:
             priced = services.quote(user=request.user, **params.validated_data)
         except CreditError as exc:
-            raise serializers.ValidationError({"detail": exc.message}) from exc
+            raise ApiError(exc.message, code=snake_code(exc.code)) from exc
         return Response(
             {
                 "operation": priced.operation,
@@ -202,23 +205,24 @@ class PaymentListView(generics.ListAPIView):
 
 
 def _checkout_response(start) -> Response:
-    try:
-        url = start()
-    except CreditError as exc:
-        status = 503 if isinstance(exc, (stripe_client.BillingUnavailable, stripe_client.StripeUnavailable)) else 400
-        return Response({"detail": exc.message}, status=status)
-    return Response({"checkout_url": url}, status=201)
+    # Billing switched off is a 409 `billing_off`, Stripe unreachable a 503: the API's exception
+    # handler maps the domain errors (craftplatform.api_errors.DOMAIN_STATUS).
+    return Response({"checkout_url": start()}, status=201)
 
 
 class PackageCheckoutView(APIView):
     """Start buying a pack: answers the Stripe Checkout URL to send the user to."""
 
     @extend_schema(request=None, responses={201: CheckoutSerializer})
+    @errors(409, 503)
+    @idempotent
     def post(self, request, package_id):
         return _checkout_response(lambda: billing.start_pack_checkout(user=request.user, package_id=package_id))
 
 
 class PlanCheckoutView(APIView):
     @extend_schema(request=None, responses={201: CheckoutSerializer})
+    @errors(409, 503)
+    @idempotent
     def post(self, request, plan_id):
         return _checkout_response(lambda: billing.start_plan_checkout(user=request.user, plan_id=plan_id))

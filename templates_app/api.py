@@ -5,13 +5,16 @@ from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, serializers, status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.idempotency import idempotent
+from craftplatform.api_errors import ApiError
+from craftplatform.api_pagination import ApiPagination
+from craftplatform.api_schema import errors
 from templates_app import selectors, services
 from templates_app.constants import CampaignType, Industry, TemplateStyle
 from templates_app.models import BrandFont
@@ -174,7 +177,7 @@ class TemplateDetailSerializer(TemplateSerializer):
         return MetricsSerializer(summary).data if summary else None
 
 
-class TemplatePagination(PageNumberPagination):
+class TemplatePagination(ApiPagination):
     page_size = PAGE_SIZE
 
 
@@ -247,6 +250,9 @@ class BrandFontSerializer(serializers.ModelSerializer):
         return reverse("api-brand-font-preview", args=[font.pk])
 
 
+CONFLICTING_FONT = ("font_exists", "font_limit")
+
+
 class BrandFontUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="A TrueType (.ttf) or OpenType (.otf) font, up to 5 MB.")
 
@@ -258,6 +264,7 @@ class BrandFontListView(APIView):
     as `heading_font` or `body_font` of the brand kit (/api/v1/me/brand-kit/)."""
 
     parser_classes = [MultiPartParser, FormParser]
+    upload_kind = "font"  # the schema documents the accepted types and limits
 
     @extend_schema(responses=BrandFontSerializer(many=True))
     def get(self, request):
@@ -266,15 +273,19 @@ class BrandFontListView(APIView):
 
     @extend_schema(
         request={"multipart/form-data": BrandFontUploadSerializer},
-        responses={201: BrandFontSerializer, 400: OpenApiResponse(description="{'file': [message]}")},
+        responses={201: BrandFontSerializer},
     )
+    @errors(409)
+    @idempotent
     def post(self, request):
         upload = BrandFontUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         try:
             font = services.upload_brand_font(user=request.user, upload=upload.validated_data["file"])
         except services.BrandFontError as exc:
-            return Response({"file": [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
+            if exc.code in CONFLICTING_FONT:  # the state of your fonts, not the file
+                raise ApiError(exc.message, code=exc.code, status_code=status.HTTP_409_CONFLICT) from exc
+            raise ApiError(exc.message, code="invalid_font", errors={"file": [exc.message]}) from exc
         return Response(BrandFontSerializer(font).data, status=status.HTTP_201_CREATED)
 
 

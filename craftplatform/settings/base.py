@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
+    # API contract (issue 17): /api/v1/ query strings and JSON bodies checked against the schema.
+    "craftplatform.api_contract.ApiContractMiddleware",
 ]
 
 ROOT_URLCONF = "craftplatform.urls"
@@ -303,9 +305,14 @@ REST_FRAMEWORK = {
         "accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # API contract (issue 17): scoped keys, one error body, bounded pages.
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated", "accounts.api_scopes.ApiKeyScope"],
+    "EXCEPTION_HANDLER": "craftplatform.api_errors.api_exception_handler",
+    # JSON bodies (the schema's types hold); upload views accept multipart themselves.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "craftplatform.api_pagination.ApiPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": env("API_THROTTLE_RATE", default="600/hour")},
@@ -319,6 +326,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # API contract (issue 17): every operation's error answers, the Idempotency-Key header, upload limits.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "craftplatform.api_schema.document_errors",
+    ],
+    "COMPONENT_SPLIT_REQUEST": True,
     # Several apps have a "status", "kind" or "operation" of their own: each choice set gets its name.
     "ENUM_NAME_OVERRIDES": {
         # Every job (generations, image operations, ...) has the job runner's states (issue 10, jobs area).

@@ -3,16 +3,17 @@
 import uuid
 
 from django.conf import settings
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from credits.errors import CreditError
+from accounts.idempotency import idempotent
+from craftplatform.api_schema import errors
 from generations import selectors
-from generations.api import library
-from generations.errors import InvalidGenerationRequest, RequestKeyConflict
+from generations.api import library, waiting
 from generations.models import VariationKind
 from generations.services import generation as generation_services
 from templates_app.models import AdTemplate
@@ -77,30 +78,54 @@ def _serialised(request, ids: list) -> list[dict]:
     return library.GenerationSerializer([rows[pk] for pk in ids], many=True, context={"request": request}).data
 
 
-def _problems(exc: InvalidGenerationRequest) -> Response:
-    return Response({"detail": exc.message, "errors": exc.problems}, status=status.HTTP_400_BAD_REQUEST)
+class WaitSerializer(serializers.Serializer):
+    wait = serializers.IntegerField(
+        min_value=0,
+        max_value=waiting.MAX_WAIT_SECONDS,
+        default=0,
+        help_text=f"Seconds (0 to {waiting.MAX_WAIT_SECONDS}) to wait for the files: 201 with them when the job "
+        "finishes in time, else 202 with the status URL. 0 (the default) answers at once with 201 and the queued "
+        "generations.",
+    )
 
 
-def _no_credits(exc: CreditError) -> Response:
-    return Response({"detail": exc.message, "code": exc.code}, status=status.HTTP_402_PAYMENT_REQUIRED)
+PendingSerializer = inline_serializer(
+    "GenerationsPending",
+    {
+        "detail": serializers.CharField(),
+        "status_urls": serializers.ListField(child=serializers.URLField(), help_text="Poll these for progress."),
+        "generations": library.GenerationSerializer(many=True),
+    },
+)
 
 
 class GenerationCollectionView(library.GenerationListView):
     """GET: your generations (filters as query parameters). POST: request new ones."""
 
-    @extend_schema(request=GenerationRequestSerializer, responses={201: library.GenerationSerializer(many=True)})
+    @extend_schema(
+        request=GenerationRequestSerializer,
+        parameters=[WaitSerializer],
+        responses={201: library.GenerationSerializer(many=True), 202: PendingSerializer},
+    )
+    @errors(402)
+    @idempotent
     def post(self, request):
+        wait = WaitSerializer(data=request.query_params)
+        wait.is_valid(raise_exception=True)
+        seconds = wait.validated_data["wait"]
         serializer = GenerationRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            created = generation_services.request_generation(user=request.user, request=serializer.to_request())
-        except InvalidGenerationRequest as exc:
-            return _problems(exc)
-        except CreditError as exc:
-            return _no_credits(exc)
-        except RequestKeyConflict as exc:
-            return Response({"detail": exc.message, "code": exc.code}, status=status.HTTP_409_CONFLICT)
-        return Response(_serialised(request, [generation.pk for generation in created]), status=status.HTTP_201_CREATED)
+        created = generation_services.request_generation(user=request.user, request=serializer.to_request())
+        ids = [generation.pk for generation in created]
+        if seconds and not waiting.wait_until_finished(ids=ids, timeout=seconds):
+            urls = [request.build_absolute_uri(reverse("api-generation-status", args=[pk])) for pk in ids]
+            body = {
+                "detail": f"Still being made after {seconds} s; follow status_urls.",
+                "status_urls": urls,
+                "generations": _serialised(request, ids),
+            }
+            return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": urls[0], "Retry-After": "1"})
+        return Response(_serialised(request, ids), status=status.HTTP_201_CREATED)
 
 
 class PriceSerializer(serializers.Serializer):
@@ -158,21 +183,16 @@ class GenerationVariationView(APIView):
     """More like this: a new seed (new AI background), a palette variant or a copy variant."""
 
     @extend_schema(request=VariationSerializer, responses={201: library.GenerationSerializer})
+    @errors(402)
+    @idempotent
     def post(self, request, generation_id):
         generation = selectors.get_generation_for_user(user=request.user, generation_id=generation_id)
         serializer = VariationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            child = generation_services.request_variation(
-                user=request.user,
-                generation_id=generation.pk,
-                kind=serializer.validated_data["kind"],
-                request_key=serializer.validated_data.get("request_key") or None,
-            )
-        except InvalidGenerationRequest as exc:
-            return _problems(exc)
-        except CreditError as exc:
-            return _no_credits(exc)
-        except RequestKeyConflict as exc:
-            return Response({"detail": exc.message, "code": exc.code}, status=status.HTTP_409_CONFLICT)
+        child = generation_services.request_variation(
+            user=request.user,
+            generation_id=generation.pk,
+            kind=serializer.validated_data["kind"],
+            request_key=serializer.validated_data.get("request_key") or None,
+        )
         return Response(_serialised(request, [child.pk])[0], status=status.HTTP_201_CREATED)

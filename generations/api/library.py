@@ -12,6 +12,9 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.idempotency import idempotent
+from craftplatform.api_errors import ApiError, snake_code
+from craftplatform.api_schema import errors
 from generations import selectors
 from generations.models import Asset, AssetKind, Collection, Generation, GenerationStatus
 from generations.selectors import LibraryFilters
@@ -24,11 +27,13 @@ CONFLICT = (services.GenerationBusy, services.AssetInUse, services.CollectionNam
 
 
 def _error(exc: services.LibraryError) -> Response:
-    """A refused change as an answer: 404 for what is not yours, 409 for a conflict, 400 otherwise."""
+    """A refused change: 404 for what is not yours, 409 for a conflict, 400 otherwise (the API's
+    exception handler maps the domain error; see craftplatform.api_errors.DOMAIN_STATUS)."""
     if isinstance(exc, NOT_FOUND):
         raise Http404(exc.message) from exc
-    code = status.HTTP_409_CONFLICT if isinstance(exc, CONFLICT) else status.HTTP_400_BAD_REQUEST
-    return Response({"detail": exc.message, "code": exc.code}, status=code)
+    if isinstance(exc, CONFLICT):
+        raise ApiError(exc.message, code=snake_code(exc.code), status_code=status.HTTP_409_CONFLICT) from exc
+    raise ApiError(exc.message, code=snake_code(exc.code)) from exc
 
 
 # -- serializers -----------------------------------------------------------------------------------
@@ -215,7 +220,8 @@ class GenerationDetailView(APIView):
         generation = selectors.generation_detail_for_user(user=request.user, generation_id=generation_id)
         return Response(GenerationDetailSerializer(generation, context={"request": request}).data)
 
-    @extend_schema(responses={204: None, 409: inline_serializer("LibraryError", {"detail": serializers.CharField()})})
+    @extend_schema(responses={204: None})
+    @errors(409)
     def delete(self, request, generation_id):
         """Delete a finished generation and its files (refused with 409 while it is being made)."""
         try:
@@ -227,6 +233,7 @@ class GenerationDetailView(APIView):
 
 class GenerationRateView(APIView):
     @extend_schema(request=RatingSerializer, responses=RatingSerializer)
+    @errors(409)
     def post(self, request, generation_id):
         """Rate a finished generation 1 to 5, with optional feedback; rating again replaces it."""
         body = RatingSerializer(data=request.data)
@@ -245,7 +252,7 @@ class GenerationFavoriteView(APIView):
     def post(self, request, generation_id):
         return self._set(request, generation_id, favorite=True)
 
-    @extend_schema(request=None, responses=FavoriteStateSerializer)
+    @extend_schema(request=None, responses={200: FavoriteStateSerializer})
     def delete(self, request, generation_id):
         return self._set(request, generation_id, favorite=False)
 
@@ -297,6 +304,7 @@ class AssetDetailView(APIView):
         return Response(AssetSerializer(asset, context={"request": request}).data)
 
     @extend_schema(responses={204: None})
+    @errors(409)
     def delete(self, request, asset_id):
         """Delete an upload, AI image or image-operation result (a generation's ads go with their generation)."""
         try:
@@ -313,7 +321,7 @@ class AssetFavoriteView(APIView):
     def post(self, request, asset_id):
         return self._set(request, asset_id, favorite=True)
 
-    @extend_schema(request=None, responses=FavoriteStateSerializer)
+    @extend_schema(request=None, responses={200: FavoriteStateSerializer})
     def delete(self, request, asset_id):
         return self._set(request, asset_id, favorite=False)
 
@@ -397,6 +405,8 @@ class CollectionListView(generics.ListAPIView):
         return selectors.collections_for_user(user=self.request.user)
 
     @extend_schema(request=CollectionWriteSerializer, responses={201: CollectionDetailSerializer})
+    @errors(409)
+    @idempotent
     def post(self, request):
         """Create a collection; names are unique per user (409 when taken)."""
         body = CollectionWriteSerializer(data=request.data)
@@ -416,6 +426,7 @@ class CollectionDetailView(APIView):
         return _collection_detail(request, collection_id)
 
     @extend_schema(request=CollectionWriteSerializer, responses=CollectionDetailSerializer)
+    @errors(409)
     def patch(self, request, collection_id):
         """Rename a collection or change its description."""
         collection = selectors.get_collection_for_user(user=request.user, collection_id=collection_id)
@@ -444,6 +455,7 @@ class CollectionDetailView(APIView):
 
 class CollectionItemsView(APIView):
     @extend_schema(request=CollectionItemWriteSerializer, responses={201: CollectionDetailSerializer})
+    @errors(409)
     def post(self, request, collection_id):
         """Add an image at the end of the collection; adding one already there changes nothing."""
         body = CollectionItemWriteSerializer(data=request.data)

@@ -6,7 +6,7 @@
     GET  /api/v1/operations/<id>/             an operation's status and result
 
 Another user's image or operation answers 404; a refused request 400 with `detail` and `code`;
-not enough credits 402.
+not enough credits 402 (domain errors propagate to the API's exception handler, which shapes them).
 """
 
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -15,13 +15,13 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from craftplatform.errors import DomainError
-from credits.errors import InsufficientCredits
+from accounts.idempotency import idempotent
+from craftplatform.api_errors import ApiError
+from craftplatform.api_schema import errors
 from generations import selectors
 from generations.api.library import AssetSerializer
 from generations.models import AssetKind, ImageOperation, OperationType
 from generations.services import operations as services
-from generations.services import quota
 
 
 class ImageOperationSerializer(serializers.ModelSerializer):
@@ -62,14 +62,8 @@ class RequestOperationSerializer(serializers.Serializer):
 
 
 class UploadSerializer(serializers.Serializer):
-    file = serializers.ListField(child=serializers.FileField(), min_length=1)
-
-
-def _refused(exc: DomainError) -> Response:
-    if isinstance(exc, InsufficientCredits):
-        body = {"detail": exc.message, "code": exc.code, "needed": exc.needed, "available": exc.available}
-        return Response(body, status=status.HTTP_402_PAYMENT_REQUIRED)
-    return Response({"detail": exc.message, "code": exc.code}, status=status.HTTP_400_BAD_REQUEST)
+    # The schema describes one part; the view reads every `file` part (send the field once per image).
+    file = serializers.FileField(help_text="An image. Send this field once per image, at most 10 at a time.")
 
 
 class ImageListView(generics.ListAPIView):
@@ -77,6 +71,7 @@ class ImageListView(generics.ListAPIView):
 
     serializer_class = AssetSerializer
     parser_classes = [MultiPartParser, FormParser]
+    upload_kind = "image"  # the schema documents the accepted types and limits
 
     def get_queryset(self):
         return (
@@ -87,61 +82,36 @@ class ImageListView(generics.ListAPIView):
 
     @extend_schema(
         request={"multipart/form-data": UploadSerializer},
-        responses={
-            201: inline_serializer("UploadedImages", {"results": AssetSerializer(many=True)}),
-            400: inline_serializer("UploadRefused", {"file": serializers.ListField(child=serializers.CharField())}),
-        },
+        responses={201: inline_serializer("UploadedImages", {"results": AssetSerializer(many=True)})},
     )
+    @idempotent
     def post(self, request):
         """Upload images (PNG, JPEG or WebP, checked by content). All are stored, or none."""
         files = request.FILES.getlist("file")
         if not files:
-            return Response({"file": ["Send one or more images in the field “file”."]}, status=400)
-        try:
-            assets = services.upload_images(user=request.user, uploads=files)
-        except services.UploadRejected as exc:
-            problems = [f"{name}: {reason}" if name else reason for name, reason in exc.problems]
-            if isinstance(exc, quota.UploadsTooFast):
-                return Response({"file": problems}, status=429, headers={"Retry-After": str(exc.retry_after)})
-            return Response({"file": problems}, status=status.HTTP_400_BAD_REQUEST)
+            message = "Send one or more images in the field “file”."
+            raise ApiError(message, code="upload_rejected", errors={"file": [message]})
+        assets = services.upload_images(user=request.user, uploads=files)
         data = AssetSerializer(assets, many=True, context=self.get_serializer_context()).data
         return Response({"results": data}, status=status.HTTP_201_CREATED)
 
 
 class RequestOperationView(APIView):
-    @extend_schema(
-        request=RequestOperationSerializer,
-        responses={
-            202: ImageOperationSerializer,
-            400: inline_serializer(
-                "OperationRefused", {"detail": serializers.CharField(), "code": serializers.CharField()}
-            ),
-            402: inline_serializer(
-                "NotEnoughCredits",
-                {
-                    "detail": serializers.CharField(),
-                    "code": serializers.CharField(),
-                    "needed": serializers.IntegerField(),
-                    "available": serializers.IntegerField(),
-                },
-            ),
-        },
-    )
+    @extend_schema(request=RequestOperationSerializer, responses={202: ImageOperationSerializer})
+    @errors(402)
+    @idempotent
     def post(self, request, asset_id):
         """Queue an operation on one of my images (uploaded or generated); its price is held until it finishes."""
         params = RequestOperationSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        try:
-            operation = services.request_image_operation(
-                user=request.user,
-                asset_id=asset_id,
-                operation=data["operation"],
-                factor=data.get("factor"),
-                request_key=data.get("request_key") or request.headers.get("Idempotency-Key") or None,
-            )
-        except DomainError as exc:
-            return _refused(exc)
+        operation = services.request_image_operation(
+            user=request.user,
+            asset_id=asset_id,
+            operation=data["operation"],
+            factor=data.get("factor"),
+            request_key=data.get("request_key") or request.headers.get("Idempotency-Key") or None,
+        )
         body = ImageOperationSerializer(operation, context={"request": request}).data
         return Response(body, status=status.HTTP_202_ACCEPTED)
 

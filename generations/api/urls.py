@@ -1,6 +1,6 @@
 from django.urls import path
 
-from generations.api import generations, library, operations, storage
+from generations.api import files, generations, library, operations, storage
 
 # Route names start with "api-". Each module adds its routes here: generations (request, status), library (assets, collections),
 # operations (image operations, uploads).
@@ -28,6 +28,7 @@ urlpatterns: list = [
     ),
     path("assets/", library.AssetListView.as_view(), name="api-assets"),
     path("assets/<uuid:asset_id>/", library.AssetDetailView.as_view(), name="api-asset-detail"),
+    path("assets/<uuid:asset_id>/file/", files.AssetFileView.as_view(), name="api-asset-file"),
     path("assets/<uuid:asset_id>/favorite/", library.AssetFavoriteView.as_view(), name="api-asset-favorite"),
     path("collections/", library.CollectionListView.as_view(), name="api-collections"),
     path("collections/<uuid:collection_id>/", library.CollectionDetailView.as_view(), name="api-collection-detail"),

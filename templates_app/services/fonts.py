@@ -101,7 +101,7 @@ def upload_brand_font(*, user: User, upload) -> BrandFont:
         sha256=hashlib.sha256(data).hexdigest(),
     )
     duplicate = BrandFontError(
-        f"You uploaded {font} already. To replace it, delete it first, then upload the new file."
+        f"You uploaded {font} already. To replace it, delete it first, then upload the new file.", code="font_exists"
     )
     with transaction.atomic():
         # The user's row is the lock: two uploads at once cannot both pass the limit.
@@ -110,7 +110,9 @@ def upload_brand_font(*, user: User, upload) -> BrandFont:
         if existing.filter(family=font.family, weight=font.weight, style=font.style).exists():
             raise duplicate
         if existing.count() >= MAX_BRAND_FONTS:
-            raise BrandFontError(f"You have {MAX_BRAND_FONTS} fonts, the most a brand kit holds; delete one first.")
+            raise BrandFontError(
+                f"You have {MAX_BRAND_FONTS} fonts, the most a brand kit holds; delete one first.", code="font_limit"
+            )
         font.file.save(f"{uuid.uuid4().hex}.{face.kind}", ContentFile(data), save=False)
         try:
             with transaction.atomic():

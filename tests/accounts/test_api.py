@@ -34,7 +34,8 @@ def test_brand_kit_patch_validates_and_changes_nothing_on_error(api, user):
     before = BrandProfile.objects.get(user=user).color_palette
     response = api.patch("/api/v1/me/brand-kit/", {"name": "X", "palette": {"primary": "blue"}}, format="json")
     assert response.status_code == 400
-    assert "palette" in response.json()
+    assert response.json()["code"] == "invalid"
+    assert response.json()["errors"] == {"palette.primary": ["Not in the expected form."]}
     brand = BrandProfile.objects.get(user=user)
     assert brand.color_palette == before
     assert brand.name == ""
@@ -59,7 +60,8 @@ def test_logo_upload_through_the_api(api, user):
     assert response.json()["logo_url"].startswith("/media/brand-logos/")
     bad = api.put("/api/v1/me/brand-kit/logo/", {"logo": SimpleUploadedFile("x.png", b"nope")}, format="multipart")
     assert bad.status_code == 400
-    assert "not a PNG" in bad.json()["logo"][0]
+    assert bad.json()["code"] == "invalid_image"
+    assert "not a PNG" in bad.json()["errors"]["logo"][0]
     assert api.delete("/api/v1/me/brand-kit/logo/").json()["logo_url"] is None
 
 

@@ -347,11 +347,13 @@ def test_the_collection_page_runs_a_fixed_number_of_queries(auth_client, user, d
 
 
 def test_api_collections_create_read_rename_and_delete(auth_client, user):
-    created = auth_client.post(reverse("api-collections"), {"name": "Launch", "description": "Q1"})
+    created = auth_client.post(
+        reverse("api-collections"), {"name": "Launch", "description": "Q1"}, content_type="application/json"
+    )
     assert created.status_code == 201
     collection_id = created.json()["id"]
     assert created.json()["items"] == []
-    taken = auth_client.post(reverse("api-collections"), {"name": "Launch"})
+    taken = auth_client.post(reverse("api-collections"), {"name": "Launch"}, content_type="application/json")
     assert taken.status_code == 409
     assert "already have a collection named" in taken.json()["detail"]
     listed = auth_client.get(reverse("api-collections")).json()

@@ -597,9 +597,18 @@ def test_api_generation_detail_rate_favourite_and_delete(
     generation = completed_generation(user=user, template=template)
     detail = reverse("api-generation-detail", args=[generation.pk])
     assert auth_client.get(detail).json()["customization_data"] == generation.customization_data
-    rated = auth_client.post(reverse("api-generation-rate", args=[generation.pk]), {"rating": 5, "feedback": "Yes"})
+    rated = auth_client.post(
+        reverse("api-generation-rate", args=[generation.pk]),
+        {"rating": 5, "feedback": "Yes"},
+        content_type="application/json",
+    )
     assert rated.json() == {"rating": 5, "feedback": "Yes"}
-    assert auth_client.post(reverse("api-generation-rate", args=[generation.pk]), {"rating": 9}).status_code == 400
+    assert (
+        auth_client.post(
+            reverse("api-generation-rate", args=[generation.pk]), {"rating": 9}, content_type="application/json"
+        ).status_code
+        == 400
+    )
     assert auth_client.post(reverse("api-generation-favorite", args=[generation.pk])).json() == {"is_favorite": True}
     assert auth_client.delete(reverse("api-generation-favorite", args=[generation.pk])).json() == {"is_favorite": False}
     names = files_of(generation)

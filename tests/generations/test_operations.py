@@ -684,7 +684,7 @@ def test_api_errors_are_clear(user, photo):
 
     bad_factor = api.post(url, {"operation": "upscale", "factor": 3}, format="json")
     assert bad_factor.status_code == 400
-    assert "factor" in bad_factor.json()
+    assert "factor" in bad_factor.json()["errors"]
 
     missing_factor = api.post(url, {"operation": "upscale"}, format="json")
     assert missing_factor.status_code == 400
@@ -700,7 +700,7 @@ def test_api_errors_are_clear(user, photo):
     assert poor.status_code == 402
     assert poor.json() == {
         "detail": "This needs 3 credits and you have 2 available.",
-        "code": "InsufficientCredits",
+        "code": "insufficient_credits",
         "needed": 3,
         "available": 2,
     }

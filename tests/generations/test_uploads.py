@@ -234,7 +234,11 @@ def test_api_uploads_lists_and_refuses(user, other_user, media):
 
     refused = api.post(reverse("api-images"), {"file": [upload("c.png", b"text")]}, format="multipart")
     assert refused.status_code == 400
-    assert refused.json() == {"file": ["c.png: The file is not a PNG, JPEG or WebP image."]}
+    assert refused.json() == {
+        "detail": "The file is not a PNG, JPEG or WebP image.",
+        "code": "upload_rejected",
+        "errors": {"file": ["c.png: The file is not a PNG, JPEG or WebP image."]},
+    }
     empty = api.post(reverse("api-images"), {}, format="multipart")
     assert empty.status_code == 400
 

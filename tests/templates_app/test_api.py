@@ -84,7 +84,7 @@ def test_list_pages_hold_24(api):
 def test_invalid_filters_are_refused(api):
     response = api.get(LIST, {"industry": "mining", "sort": "random", "designed_for": "3:2"})
     assert response.status_code == 400
-    assert set(response.json()) == {"industry", "sort", "designed_for"}
+    assert set(response.json()["errors"]) == {"industry", "sort", "designed_for"}
 
 
 def test_the_list_runs_a_fixed_number_of_queries(api, user):

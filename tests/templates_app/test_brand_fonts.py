@@ -331,7 +331,7 @@ def test_the_brand_kit_api_accepts_your_uploaded_family_only(api, user, other_us
     services.upload_brand_font(user=other_user, upload=upload(font_bytes("Their Sans")))
     response = api.patch("/api/v1/me/brand-kit/", {"typography": {"heading_font": "Acme Sans"}}, format="json")
     assert response.status_code == 400
-    assert "Unknown font: Acme Sans." in response.json()["typography"][0]
+    assert "Unknown font: Acme Sans." in response.json()["errors"]["typography"][0]
     response = api.patch("/api/v1/me/brand-kit/", {"typography": {"heading_font": "Their Sans"}}, format="json")
     assert response.status_code == 400
 
@@ -488,11 +488,13 @@ def test_the_api_uploads_lists_reads_and_deletes(api, user, django_capture_on_co
 def test_the_api_refuses_bad_files_with_the_reason(api):
     response = api.post(API, {"file": upload(b"wOF2" + font_bytes()[4:])}, format="multipart")
     assert response.status_code == 400
-    assert response.json() == {"file": ["This is a WOFF web font; upload the TTF or OTF file instead."]}
+    message = "This is a WOFF web font; upload the TTF or OTF file instead."
+    assert response.json() == {"detail": message, "code": "invalid_font", "errors": {"file": [message]}}
     api.post(API, {"file": upload()}, format="multipart")
     response = api.post(API, {"file": upload()}, format="multipart")
-    assert response.status_code == 400
-    assert "already" in response.json()["file"][0]
+    assert response.status_code == 409
+    assert response.json()["code"] == "font_exists"
+    assert "already" in response.json()["detail"]
     assert api.post(API, {}, format="multipart").status_code == 400
     assert BrandFont.objects.count() == 1
 
