@@ -24,7 +24,7 @@ class ComponentSerializer(serializers.Serializer):
     props = serializers.JSONField()
 
 
-class PageSerializer(serializers.Serializer):
+class LandingPageSerializer(serializers.Serializer):
     id = serializers.UUIDField(read_only=True)
     name = serializers.CharField(max_length=120)
     slug = serializers.CharField(max_length=60, required=False, allow_blank=True)
@@ -59,7 +59,7 @@ def _error(exc: DomainError) -> Response:
 def _page_response(request, page, code=status.HTTP_200_OK) -> Response:
     page = selectors.get_page_for_user(user=request.user, page_id=page.pk)
     context = {"handle": selectors.handle_for(user=request.user)}
-    return Response(PageSerializer(page, context=context).data, status=code)
+    return Response(LandingPageSerializer(page, context=context).data, status=code)
 
 
 class EventsSummarySerializer(serializers.Serializer):
@@ -84,16 +84,16 @@ class DeliverySerializer(serializers.Serializer):
 
 
 class PageListApi(APIView):
-    serializer_class = PageSerializer
+    serializer_class = LandingPageSerializer
 
-    @extend_schema(operation_id="pages_list", responses=PageSerializer(many=True))
+    @extend_schema(operation_id="pages_list", responses=LandingPageSerializer(many=True))
     def get(self, request):
         pages = selectors.pages_for_user(user=request.user).prefetch_related("components")
         context = {"handle": selectors.handle_for(user=request.user)}
-        return Response(PageSerializer(pages, many=True, context=context).data)
+        return Response(LandingPageSerializer(pages, many=True, context=context).data)
 
     def post(self, request):
-        serializer = PageSerializer(data=request.data)
+        serializer = LandingPageSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
@@ -109,14 +109,14 @@ class PageListApi(APIView):
 
 
 class PageDetailApi(APIView):
-    serializer_class = PageSerializer
+    serializer_class = LandingPageSerializer
 
     def get(self, request, page_id):
         return _page_response(request, selectors.get_page_for_user(user=request.user, page_id=page_id))
 
     def patch(self, request, page_id):
         page = selectors.get_page_for_user(user=request.user, page_id=page_id)
-        serializer = PageSerializer(data=request.data, partial=True)
+        serializer = LandingPageSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         try:
             services.update_page_settings(page=page, data=dict(serializer.validated_data))
@@ -133,7 +133,7 @@ class PageComponentsApi(APIView):
     """POST adds one component ({type, props, position?}); PUT replaces a component's props ({id, props});
     DELETE removes one ({id}); all validated by the component schemas."""
 
-    serializer_class = PageSerializer
+    serializer_class = LandingPageSerializer
 
     def post(self, request, page_id):
         page = selectors.get_page_for_user(user=request.user, page_id=page_id)
@@ -168,7 +168,7 @@ class PageComponentsApi(APIView):
 
 
 class PagePublishApi(APIView):
-    serializer_class = PageSerializer
+    serializer_class = LandingPageSerializer
 
     @extend_schema(operation_id="pages_publish_or_unpublish", request=None)
     def post(self, request, page_id, action):

@@ -18,6 +18,7 @@ from analytics.models import PageEvent
 from campaigns.pages import services
 from campaigns.pages.rendering import beacon_key
 from tests.generations.worker_support import database_url
+from tests.services import skip_unless_required
 
 ROOT = Path(__file__).resolve().parents[2]
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
@@ -47,7 +48,7 @@ def _start_drain(consumer: str) -> subprocess.Popen:
 @pytest.mark.django_db(transaction=True)
 def test_killed_drains_lose_nothing_and_count_nothing_twice(user, client):
     if not settings.PAGE_EVENTS_REDIS_URL:
-        pytest.skip("needs Redis (REDIS_URL)")
+        skip_unless_required("needs Redis (REDIS_URL)")
     redis = ingest.redis_client()
     redis.delete(ingest.STREAM)
     page = services.create_page(user=user, name="Burst", starting_point="lead_capture")
