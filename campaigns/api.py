@@ -4,7 +4,8 @@ summary and webhooks. Every object is looked up through the owner's selectors: o
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -50,9 +51,12 @@ class LandingPageSerializer(serializers.Serializer):
 
 
 def _error(exc: DomainError) -> Response:
-    body = {"detail": exc.message}
+    body = {"detail": exc.message, "code": "invalid"}
     if getattr(exc, "errors", None):
-        body["errors"] = exc.errors
+        body["errors"] = {
+            field: [str(m) for m in messages] if isinstance(messages, list | tuple) else [str(messages)]
+            for field, messages in exc.errors.items()
+        }
     return Response(body, status=status.HTTP_400_BAD_REQUEST)
 
 
@@ -92,6 +96,7 @@ class PageListApi(APIView):
         context = {"handle": selectors.handle_for(user=request.user)}
         return Response(LandingPageSerializer(pages, many=True, context=context).data)
 
+    @extend_schema(operation_id="pages_create", request=LandingPageSerializer, responses={201: LandingPageSerializer})
     def post(self, request):
         serializer = LandingPageSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -129,16 +134,34 @@ class PageDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class ComponentAddSerializer(serializers.Serializer):
+    type = serializers.CharField(
+        help_text="hero, text_image, features, testimonials, offer, faq, form, cta, header, footer"
+    )
+    props = serializers.JSONField(required=False, help_text="The component's properties (its schema is per type).")
+    position = serializers.IntegerField(required=False, min_value=0)
+
+
+class ComponentChangeSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    props = serializers.JSONField()
+
+
+class ComponentRemoveSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+
+
 class PageComponentsApi(APIView):
     """POST adds one component ({type, props, position?}); PUT replaces a component's props ({id, props});
     DELETE removes one ({id}); all validated by the component schemas."""
 
     serializer_class = LandingPageSerializer
 
+    @extend_schema(request=ComponentAddSerializer, responses={201: LandingPageSerializer})
     def post(self, request, page_id):
         page = selectors.get_page_for_user(user=request.user, page_id=page_id)
         if not isinstance(request.data, dict) or not isinstance(request.data.get("type"), str):
-            return Response({"detail": "Give the component's type."}, status=400)
+            return Response({"detail": "Give the component's type.", "code": "invalid"}, status=400)
         position = request.data.get("position")
         try:
             services.add_component(
@@ -151,6 +174,7 @@ class PageComponentsApi(APIView):
             return _error(exc)
         return _page_response(request, page, status.HTTP_201_CREATED)
 
+    @extend_schema(request=ComponentChangeSerializer, responses=LandingPageSerializer)
     def put(self, request, page_id):
         page = selectors.get_page_for_user(user=request.user, page_id=page_id)
         component = get_object_or_404(page.components, pk=request.data.get("id"))
@@ -160,6 +184,7 @@ class PageComponentsApi(APIView):
             return _error(exc)
         return _page_response(request, page)
 
+    @extend_schema(request=ComponentRemoveSerializer, responses=LandingPageSerializer)
     def delete(self, request, page_id):
         page = selectors.get_page_for_user(user=request.user, page_id=page_id)
         component = get_object_or_404(page.components, pk=request.data.get("id"))
@@ -170,7 +195,7 @@ class PageComponentsApi(APIView):
 class PagePublishApi(APIView):
     serializer_class = LandingPageSerializer
 
-    @extend_schema(operation_id="pages_publish_or_unpublish", request=None)
+    @extend_schema(request=None, responses=LandingPageSerializer)
     def post(self, request, page_id, action):
         page = selectors.get_page_for_user(user=request.user, page_id=page_id)
         try:
@@ -256,6 +281,7 @@ class LeadDetailApi(APIView):
 class LeadExportApi(APIView):
     serializer_class = LeadSerializer
 
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request):
         body = lead_services.leads_csv(lead_selectors.leads_for_user(user=request.user).iterator(chunk_size=500))
         response = HttpResponse(body, content_type="text/csv; charset=utf-8")
@@ -326,6 +352,14 @@ class WebhookDeliveriesApi(APIView):
 class DeliveryReplayApi(APIView):
     serializer_class = DeliverySerializer
 
+    @extend_schema(
+        request=None,
+        responses={
+            202: inline_serializer(
+                "DeliveryReplayed", {"id": serializers.UUIDField(), "status": serializers.CharField()}
+            )
+        },
+    )
     def post(self, request, delivery_id):
         delivery = get_object_or_404(WebhookDelivery, pk=delivery_id, endpoint__user=request.user)
         copy = webhooks.replay(delivery=delivery)

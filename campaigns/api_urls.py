@@ -1,6 +1,6 @@
 """The campaigns app's REST routes (mounted under /api/v1/), gathered from its sub-packages."""
 
-from django.urls import path, re_path
+from django.urls import path
 
 from campaigns import api as pages_api
 from campaigns.connections import api as connections_api
@@ -63,10 +63,17 @@ urlpatterns = [
     path("pages/", pages_api.PageListApi.as_view(), name="api-pages"),
     path("pages/<uuid:page_id>/", pages_api.PageDetailApi.as_view(), name="api-page"),
     path("pages/<uuid:page_id>/components/", pages_api.PageComponentsApi.as_view(), name="api-page-components"),
-    re_path(
-        r"^pages/(?P<page_id>[0-9a-f-]{36})/(?P<action>publish|unpublish)/$",
+    path(
+        "pages/<uuid:page_id>/publish/",
         pages_api.PagePublishApi.as_view(),
+        {"action": "publish"},
         name="api-page-publish",
+    ),
+    path(
+        "pages/<uuid:page_id>/unpublish/",
+        pages_api.PagePublishApi.as_view(),
+        {"action": "unpublish"},
+        name="api-page-unpublish",
     ),
     path("pages/<uuid:page_id>/events/summary/", pages_api.PageEventsSummaryApi.as_view(), name="api-page-events"),
     path("leads/", pages_api.LeadListApi.as_view(), name="api-leads"),

@@ -105,7 +105,9 @@ def domain_error(exc: DomainError) -> ApiError:
             status_code, code = DOMAIN_STATUS[klass.__name__]
             break
     else:
-        status_code, code = 400, snake_code(exc.code)
+        code = snake_code(exc.code)
+        # A documented code carries its own status (a reused request key is 409 whoever raised it).
+        status_code = ERROR_CODES[code][0] if code in ERROR_CODES else 400
     extra = {}
     if code == "insufficient_credits":
         extra = {"needed": getattr(exc, "needed", None), "available": getattr(exc, "available", None)}

@@ -27,7 +27,7 @@ class RequestKeyConflict(GenerationError):
     default_message = "This request was already made with different choices. Reload the page and try again."
 
     def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or self.default_message, code="idempotency_conflict")
+        super().__init__(message or self.default_message, code="idempotency_key_reused")
 
 
 class UploadRejected(DomainError):

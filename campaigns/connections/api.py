@@ -44,10 +44,20 @@ class ConnectionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ConnectionStatusSerializer(serializers.Serializer):
+    connected = serializers.BooleanField(help_text="Whether a Meta login is stored (it may still need re-auth).")
+    publishing_configured = serializers.BooleanField(help_text="Whether the operator configured a Meta app.")
+    connection = ConnectionSerializer(allow_null=True, help_text="Null until the user connects Meta.")
+
+
 class ConnectionView(APIView):
-    @extend_schema(responses=ConnectionSerializer)
+    @extend_schema(responses=ConnectionStatusSerializer)
     def get(self, request):
         connection = selectors.connection_for(request.user)
-        if connection is None:
-            return Response({"status": "not_connected", "publishing_configured": selectors.meta_configured()})
-        return Response({**ConnectionSerializer(connection).data, "publishing_configured": selectors.meta_configured()})
+        return Response(
+            {
+                "connected": connection is not None,
+                "publishing_configured": selectors.meta_configured(),
+                "connection": ConnectionSerializer(connection).data if connection is not None else None,
+            }
+        )

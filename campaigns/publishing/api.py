@@ -18,7 +18,10 @@ from campaigns.publishing.models import Campaign, CampaignAsset, CampaignStatus,
 
 
 def _refused(exc: services.CampaignError) -> Response:
-    return Response({"detail": exc.message, "errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
+    body = {"detail": exc.message, "code": "invalid"}
+    if exc.errors:
+        body["errors"] = {field: [str(message)] for field, message in exc.errors.items()}
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
 
 
 class CampaignAssetSerializer(serializers.ModelSerializer):

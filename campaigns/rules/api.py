@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from campaigns.publishing import selectors as publishing_selectors
 from campaigns.rules import engine, selectors, services
 from campaigns.rules.models import OptimizationLog, OptimizationRule, RuleAction, RuleLevel, RuleMode
+from craftplatform.api_schema import errors
 
 
 class ConditionSerializer(serializers.Serializer):
@@ -92,6 +93,7 @@ class RuleListView(APIView):
         return Response(RuleSerializer(selectors.rules_for(request.user), many=True).data)
 
     @extend_schema(request=RuleSerializer, responses={201: RuleSerializer})
+    @errors(404)
     def post(self, request):
         incoming = RuleSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from campaigns.sync import selectors, services
 from campaigns.sync.models import Breakdown, PerformanceRecord, SyncRun
+from craftplatform.api_schema import errors
 
 
 class PerformanceRecordSerializer(serializers.ModelSerializer):
@@ -132,6 +133,7 @@ class SyncRunListView(APIView):
         return Response(SyncRunSerializer(selectors.sync_runs_for(request.user)[:100], many=True).data)
 
     @extend_schema(request=SyncRequestSerializer, responses={202: SyncRunSerializer})
+    @errors(404, 409)
     def post(self, request):
         data = SyncRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -139,6 +141,7 @@ class SyncRunListView(APIView):
         try:
             run, _ = services.sync_now(user=request.user, ad_account=ad_account)
         except services.SyncError as exc:
-            code = status.HTTP_429_TOO_MANY_REQUESTS if exc.code == "rate_limited" else status.HTTP_409_CONFLICT
-            return Response({"detail": exc.message, "code": exc.code}, status=code)
+            if exc.code == "rate_limited":
+                return Response({"detail": exc.message, "code": "throttled"}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+            return Response({"detail": exc.message, "code": exc.code}, status=status.HTTP_409_CONFLICT)
         return Response(SyncRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)

@@ -487,8 +487,8 @@ STORAGE_QUOTA_PAID_MB = env.int("STORAGE_QUOTA_PAID_MB", default=5 * 1024)
 # request's nonce (the few inline ones); styles allow inline attributes (templates set widths and
 # swatch colours in style=""); no plugins, no framing, no <base> tricks. form-action is left open:
 # Chrome applies it to the redirects after a POST, and checkout (Stripe) and Google sign-in are such
-# redirects. Images may come from S3 (signed URLs) when it stores the files. The API's Swagger page
-# (drf-spectacular, assets from its CDN) is left out.
+# redirects. Images may come from S3 (signed URLs) when it stores the files. The API's Swagger page is
+# covered too: its assets are our static files (sidecar) and its script a file of its own (split view).
 _CSP_IMG = [SELF, "data:", "blob:"]
 if AWS_STORAGE_BUCKET_NAME:
     _CSP_IMG += [
@@ -501,7 +501,7 @@ if AWS_STORAGE_BUCKET_NAME:
         if origin
     ]
 CONTENT_SECURITY_POLICY = {
-    "EXCLUDE_URL_PREFIXES": ["/api/v1/docs/"],
+    "EXCLUDE_URL_PREFIXES": [],
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],

@@ -124,7 +124,7 @@ def _same_request(existing: ImageOperation, *, asset_id, operation: str, factor)
 def _replay(existing: ImageOperation, *, asset_id, operation: str, factor) -> ImageOperation:
     if not _same_request(existing, asset_id=asset_id, operation=operation, factor=factor):
         raise ImageOperationRefused(
-            "This request was already made for a different image or operation.", code="idempotency_conflict"
+            "This request was already made for a different image or operation.", code="idempotency_key_reused"
         )
     return existing
 

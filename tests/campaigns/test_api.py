@@ -23,7 +23,7 @@ def test_page_crud_components_and_publish(user, client):
         format="json",
     )
     assert bad.status_code == 400
-    assert "HTML and scripts are not allowed" in bad.json()["errors"]["headline"]
+    assert "HTML and scripts are not allowed" in bad.json()["errors"]["headline"][0]
     unknown = api.post(
         f"/api/v1/pages/{page_id}/components/", {"type": "hero", "props": {"colour": "red"}}, format="json"
     )

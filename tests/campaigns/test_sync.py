@@ -166,7 +166,8 @@ def test_the_numbers_page_and_the_api_show_only_the_users_own_rows(
     client.force_login(other_user)
     assert client.get(f"/campaigns/{campaign.pk}/performance/").status_code == 404
     assert client.get("/api/v1/performance/").json()["count"] == 0
-    assert client.post("/api/v1/sync-runs/", {"ad_account": str(ad_account.pk)}).status_code == 404
+    refused = client.post("/api/v1/sync-runs/", {"ad_account": str(ad_account.pk)}, content_type="application/json")
+    assert refused.status_code == 404
 
 
 def test_a_first_sync_back_fills_older_days_through_async_report_runs(

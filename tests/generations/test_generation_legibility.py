@@ -12,6 +12,7 @@ from PIL import Image, ImageChops
 from credits import services as credit_services
 from generations.models import AssetKind
 from generations.services import generation as generation_services
+from generations.services.generation import render as generation_render
 from templates_app import selectors as template_selectors
 from templates_app.renderer import render_ad
 from templates_app.renderer.contrast import luminance, ratio
@@ -50,7 +51,8 @@ def test_the_watermark_moves_off_a_button_in_the_bottom_right_corner(user, djang
     assert generation.watermarked
     marked = _stored(generation.assets.get(kind=AssetKind.RESULT))
     stored_spec = template_selectors.get_spec_for_generation(template_id=template.pk, version=template.spec_version)
-    plain = render_ad(stored_spec, "1:1", generation_services._render_inputs(generation, stored_spec, files=None))
+    inputs = generation_render.render_inputs(generation, stored_spec, None, generation.attempts)
+    plain = render_ad(stored_spec, "1:1", inputs)
     mark = ImageChops.difference(marked, plain.image.convert("RGB")).getbbox()
     assert mark is not None, "the free plan's output carries the watermark"
     for box in plain.layer_boxes:

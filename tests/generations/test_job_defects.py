@@ -240,7 +240,7 @@ def test_the_same_request_key_with_a_different_request_is_refused_with_409(clien
     changed = {**body, "texts": {"headline": "Something else"}}
     response = client.post("/api/v1/generations/", changed, content_type="application/json")
     assert response.status_code == 409
-    assert response.json()["code"] == "idempotency_conflict"
+    assert response.json()["code"] == "idempotency_key_reused"  # one code for a reused key, body field or header
     with pytest.raises(RequestKeyConflict):
         ask(user, template, texts={"headline": "Third"}, request_key="k-1")
     assert Generation.objects.filter(user=user).count() == 1

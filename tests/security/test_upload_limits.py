@@ -75,7 +75,7 @@ def test_the_api_refuses_an_upload_that_does_not_fit(user, one_mb):
     assert api.post("/api/v1/images/", {"file": [png_upload()]}, format="multipart").status_code == 201
     response = api.post("/api/v1/images/", {"file": [png_upload()]}, format="multipart")
     assert response.status_code == 400
-    assert "Not enough storage for this upload" in response.json()["file"][0]
+    assert "Not enough storage for this upload" in response.json()["errors"]["file"][0]
     assert Asset.objects.filter(user=user).count() == 1
 
 
