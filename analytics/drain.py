@@ -135,6 +135,9 @@ def drain(
                 count=batch_size,
             )
             entries = [entry for entry in claimed if entry[1]]
+            gone = [entry_id for entry_id, fields in claimed if not fields]
+            if gone:  # deleted from the stream but never acknowledged: nothing left to store
+                client.xack(ingest.STREAM, GROUP, *gone)
             if claim_from in (b"0-0", "0-0"):
                 claim_from = None
         if not entries:
@@ -149,8 +152,13 @@ def drain(
             continue
         store_batch(_rows(entries))
         ids = [entry_id for entry_id, _ in entries]
-        client.xack(ingest.STREAM, GROUP, *ids)
-        client.xdel(ingest.STREAM, *ids)
+        # Acknowledge and delete in one MULTI/EXEC: a drain killed here leaves both undone (the next
+        # one stores the batch again, which writes nothing new) or both done, never an acknowledged
+        # entry that stays in the stream forever.
+        with client.pipeline(transaction=True) as pipe:
+            pipe.xack(ingest.STREAM, GROUP, *ids)
+            pipe.xdel(ingest.STREAM, *ids)
+            pipe.execute()
         handled += len(ids)
         batches += 1
     return handled

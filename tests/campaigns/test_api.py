@@ -27,7 +27,7 @@ def test_page_crud_components_and_publish(user, client):
     unknown = api.post(
         f"/api/v1/pages/{page_id}/components/", {"type": "hero", "props": {"colour": "red"}}, format="json"
     )
-    assert unknown.json()["errors"] == {"colour": "unknown property for a hero component"}
+    assert unknown.json()["errors"] == {"colour": ["unknown property for a hero component"]}
     added = api.post(
         f"/api/v1/pages/{page_id}/components/",
         {"type": "faq", "props": {"items": [{"question": "Q?", "answer": "A."}]}},
