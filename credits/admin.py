@@ -23,7 +23,7 @@ from credits.models import (
     SubscriptionPlan,
     UserSubscription,
 )
-from credits.services import billing
+from credits.services import billing, reversals
 from credits.services import staff as staff_services
 from credits.services.reconcile import account_count, find_discrepancies
 
@@ -337,7 +337,7 @@ class PaymentAdmin(ReadOnlyAdmin):
         form = RefundPaymentForm(request.POST or None, payment=payment)
         if request.method == "POST" and form.is_valid():
             try:
-                billing.refund_payment(
+                reversals.refund_payment(
                     payment_id=payment.pk, actor=request.user, amount=form.cleaned_data["amount"], request=request
                 )
             except CreditError as error:

@@ -20,3 +20,15 @@ class IdempotencyConflict(CreditError):
 
 class OperationNotAllowed(CreditError):
     default_message = "This action is not available to you right now."
+
+
+class BillingError(CreditError):
+    default_message = "The purchase could not be started."
+
+
+class UnknownStripeObject(CreditError):
+    """An event names something we cannot match yet: answered with an error so Stripe retries it."""
+
+
+class NotYourCheckout(CreditError):
+    default_message = "This checkout belongs to another account."

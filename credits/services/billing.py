@@ -8,17 +8,14 @@ success page, calling the same function, grant once between them.
 """
 
 import logging
-import math
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -34,48 +31,28 @@ from credits.constants import (
     SubscriptionStatus,
     TransactionType,
 )
-from credits.errors import CreditError
+from credits.errors import BillingError, NotYourCheckout, UnknownStripeObject
 from credits.lock_objects import lock_account
 from credits.models import (
     CreditAccount,
     CreditPackage,
     CreditTransaction,
     Payment,
-    PaymentReversal,
     SubscriptionChange,
     SubscriptionPlan,
     UserSubscription,
 )
 from credits.services import plans
 from credits.services.ledger import get_or_open_account, grant_credits, take_back_credits
+from credits.services.stripe_values import id_of, to_amount, to_cents
 
 logger = logging.getLogger(__name__)
 
 _Sellable = TypeVar("_Sellable", CreditPackage, SubscriptionPlan)
 
 
-class BillingError(CreditError):
-    default_message = "The purchase could not be started."
-
-
-class UnknownStripeObject(CreditError):
-    """An event names something we cannot match yet: answered with an error so Stripe retries it."""
-
-
-class NotYourCheckout(CreditError):
-    default_message = "This checkout belongs to another account."
-
-
 def billing_enabled() -> bool:
     return stripe_client.is_configured()
-
-
-def _to_amount(cents: int | None) -> Decimal:
-    return (Decimal(cents or 0) / 100).quantize(Decimal("0.01"))
-
-
-def _to_cents(amount: Decimal) -> int:
-    return int((amount * 100).to_integral_value())
 
 
 def _timestamp(value: int | None) -> datetime | None:
@@ -300,8 +277,8 @@ def fulfil_checkout_session(*, session_id: str, for_user: User | None = None) ->
     if session.get("mode") == "subscription":
         if session.get("status") != "complete" or not session.get("subscription"):
             return Fulfilment("waiting")
-        subscription = sync_subscription(subscription_id=str(_id_of(session["subscription"])))
-        invoice_id = _id_of(session.get("invoice"))
+        subscription = sync_subscription(subscription_id=str(id_of(session["subscription"])))
+        invoice_id = id_of(session.get("invoice"))
         if not invoice_id:
             return Fulfilment("waiting", subscription=subscription)
         try:
@@ -310,7 +287,7 @@ def fulfil_checkout_session(*, session_id: str, for_user: User | None = None) ->
             return Fulfilment("waiting", subscription=subscription)
         return Fulfilment("granted", payment=payment, subscription=subscription)
 
-    user = _user_for(metadata, _id_of(session.get("customer")))
+    user = _user_for(metadata, id_of(session.get("customer")))
     credits = int(metadata.get("credits") or 0)
     if credits <= 0:
         raise UnknownStripeObject(f"Checkout session {session_id} does not say how many credits it bought.")
@@ -318,7 +295,7 @@ def fulfil_checkout_session(*, session_id: str, for_user: User | None = None) ->
     # Everything from Stripe is fetched before the account lock is taken (a slow Stripe
     # must not hold up every other write to this account).
     invoice_url = ""
-    invoice_id = _id_of(session.get("invoice"))
+    invoice_id = id_of(session.get("invoice"))
     already_granted = Payment.objects.filter(provider_payment_id=session["id"], grant__isnull=False).exists()
     if paid and invoice_id and not already_granted:
         invoice_url = stripe_client.retrieve_invoice(invoice_id).get("hosted_invoice_url") or ""
@@ -345,7 +322,7 @@ def fulfil_checkout_session(*, session_id: str, for_user: User | None = None) ->
         payment.grant = entry
         payment.status = PaymentStatus.SUCCEEDED
         payment.paid_at = payment.paid_at or timezone.now()
-        payment.payment_intent_id = _id_of(session.get("payment_intent")) or payment.payment_intent_id
+        payment.payment_intent_id = id_of(session.get("payment_intent")) or payment.payment_intent_id
         if invoice_url and not payment.invoice_url:
             payment.invoice_url = invoice_url
         payment.save()
@@ -368,17 +345,11 @@ def _payment_for_session(session: dict[str, Any], *, account: CreditAccount, use
         kind=PaymentKind.CREDIT_PACK,
         provider_payment_id=session["id"],
         package=package,
-        amount=_to_amount(session.get("amount_total")),
+        amount=to_amount(session.get("amount_total")),
         currency=session.get("currency") or "usd",
         credits=credits,
         metadata={"checkout_session": session["id"]},
     )
-
-
-def _id_of(value: Any) -> str | None:
-    if isinstance(value, dict):
-        return value.get("id")
-    return value or None
 
 
 # ---------------------------------------------------------------------------
@@ -386,12 +357,12 @@ def _id_of(value: Any) -> str | None:
 # ---------------------------------------------------------------------------
 
 
-def _price_id_of(subscription: dict[str, Any]) -> str | None:
+def _priceid_of(subscription: dict[str, Any]) -> str | None:
     items = (subscription.get("items") or {}).get("data") or []
     if not items:
         return None
     price = items[0].get("price") or items[0].get("plan") or {}
-    return _id_of(price)
+    return id_of(price)
 
 
 def _period_of(subscription: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
@@ -406,11 +377,11 @@ def _period_of(subscription: dict[str, Any]) -> tuple[datetime | None, datetime 
 def sync_subscription(*, subscription_id: str, event_id: str = "") -> UserSubscription:
     """Mirror a Stripe subscription's current state (plan, status, period), recording each change."""
     remote = stripe_client.retrieve_subscription(subscription_id)
-    price_id = _price_id_of(remote)
+    price_id = _priceid_of(remote)
     plan = SubscriptionPlan.objects.filter(stripe_price_id=price_id).first() if price_id else None
     if plan is None:
         raise UnknownStripeObject(f"Subscription {subscription_id} is on price {price_id!r}, which no plan has.")
-    user = _user_for(remote.get("metadata") or {}, _id_of(remote.get("customer")))
+    user = _user_for(remote.get("metadata") or {}, id_of(remote.get("customer")))
     account = get_or_open_account(user=user)
     start, end = _period_of(remote)
     status = remote.get("status") or SubscriptionStatus.INCOMPLETE
@@ -422,7 +393,7 @@ def sync_subscription(*, subscription_id: str, event_id: str = "") -> UserSubscr
             local = UserSubscription(stripe_subscription_id=subscription_id, user=user, account=account)
         local.plan = plan
         local.status = status
-        local.stripe_customer_id = _id_of(remote.get("customer")) or ""
+        local.stripe_customer_id = id_of(remote.get("customer")) or ""
         local.current_period_start = start
         local.current_period_end = end
         local.cancel_at_period_end = bool(remote.get("cancel_at_period_end"))
@@ -567,11 +538,11 @@ def expire_ended_plan_credits(*, now: datetime | None = None) -> int:
 
 
 def _subscription_id_of_invoice(invoice: dict[str, Any]) -> str | None:
-    found = _id_of(invoice.get("subscription"))
+    found = id_of(invoice.get("subscription"))
     if found:
         return found
     details = ((invoice.get("parent") or {}).get("subscription_details")) or {}
-    return _id_of(details.get("subscription"))
+    return id_of(details.get("subscription"))
 
 
 def _payment_for_invoice(invoice: dict[str, Any], *, subscription: UserSubscription, status: str) -> Payment:
@@ -584,9 +555,9 @@ def _payment_for_invoice(invoice: dict[str, Any], *, subscription: UserSubscript
                     account_id=subscription.account_id,
                     kind=PaymentKind.SUBSCRIPTION,
                     provider_payment_id=invoice["id"],
-                    payment_intent_id=_id_of(invoice.get("payment_intent")),
+                    payment_intent_id=id_of(invoice.get("payment_intent")),
                     subscription=subscription,
-                    amount=_to_amount(invoice.get("amount_paid") or invoice.get("amount_due")),
+                    amount=to_amount(invoice.get("amount_paid") or invoice.get("amount_due")),
                     currency=invoice.get("currency") or subscription.plan.currency,
                     status=status,
                     invoice_url=invoice.get("hosted_invoice_url") or "",
@@ -597,8 +568,8 @@ def _payment_for_invoice(invoice: dict[str, Any], *, subscription: UserSubscript
     if invoice.get("hosted_invoice_url") and not payment.invoice_url:
         payment.invoice_url = invoice["hosted_invoice_url"]
     if status == PaymentStatus.SUCCEEDED:
-        payment.amount = _to_amount(invoice.get("amount_paid"))
-        payment.payment_intent_id = payment.payment_intent_id or _id_of(invoice.get("payment_intent"))
+        payment.amount = to_amount(invoice.get("amount_paid"))
+        payment.payment_intent_id = payment.payment_intent_id or id_of(invoice.get("payment_intent"))
     return payment
 
 
@@ -620,172 +591,6 @@ def record_invoice_payment_failed(*, invoice_id: str, event_id: str = "") -> Pay
         if newly_failed and payment.user is not None:
             emails.send_payment_failed(payment)
         return payment
-
-
-# ---------------------------------------------------------------------------
-# Refunds and disputes
-# ---------------------------------------------------------------------------
-
-
-# Refund statuses where the money is leaving us; a failed or cancelled refund gives it back.
-_REFUND_COUNTS = {"succeeded", "pending", "requires_action"}
-# Dispute statuses where the bank has taken, or holds, the money; inquiries (warning_*) move
-# none, and a won dispute brings it back.
-_DISPUTE_COUNTS = {"needs_response", "under_review", "lost"}
-
-
-def _payment_for_intent(intent_id: str | None) -> Payment:
-    payment = Payment.objects.filter(payment_intent_id=intent_id).first() if intent_id else None
-    if payment is None:
-        raise UnknownStripeObject(f"No payment matches payment intent {intent_id!r} yet.")
-    return payment
-
-
-def record_refunds(*, charge_id: str, payment_intent_id: str | None) -> Payment:
-    """A charge was refunded (in part, again, or a refund failed): apply each of its refunds once."""
-    refunds = stripe_client.list_refunds(charge_id=charge_id)  # from Stripe, before any lock
-    payment = _payment_for_intent(payment_intent_id)
-    for refund in sorted(refunds, key=lambda r: (r.get("created") or 0, r["id"])):
-        payment = _apply_reversal(
-            payment,
-            stripe_id=refund["id"],
-            kind=PaymentReversal.Kind.REFUND,
-            cents=int(refund.get("amount") or 0),
-            stripe_status=refund.get("status") or "",
-            counts=refund.get("status") in _REFUND_COUNTS,
-        )
-    return payment
-
-
-def record_dispute(*, dispute_id: str) -> Payment:
-    """A dispute was opened, changed or closed: take its credits back, or give them back when it is won."""
-    dispute = stripe_client.retrieve_dispute(dispute_id)  # from Stripe, before any lock
-    payment = _payment_for_intent(_id_of(dispute.get("payment_intent")))
-    return _apply_reversal(
-        payment,
-        stripe_id=dispute["id"],
-        kind=PaymentReversal.Kind.DISPUTE,
-        cents=int(dispute.get("amount") or 0),
-        stripe_status=dispute.get("status") or "",
-        counts=dispute.get("status") in _DISPUTE_COUNTS,
-    )
-
-
-def _apply_reversal(
-    payment: Payment, *, stripe_id: str, kind: str, cents: int, stripe_status: str, counts: bool
-) -> Payment:
-    """Bring one reversal to its Stripe state, under the account lock; one ledger entry each way, keyed by it.
-
-    Reversals add up: the credits taken back are the purchase's credits in proportion to
-    every counting reversal together, capped at what was paid.
-    """
-    with transaction.atomic():
-        lock_account(payment.account_id)
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        reversal = PaymentReversal.objects.select_for_update().filter(stripe_id=stripe_id).first()
-        if reversal is None:
-            reversal = PaymentReversal(payment=payment, stripe_id=stripe_id, kind=kind, counts=False)
-        reversal.amount = _to_amount(cents)
-        reversal.stripe_status = stripe_status
-        if counts and not reversal.counts and reversal.given_back_id is None:
-            reversal.counts = True
-            reversal.save()
-            _take_back_for(payment, reversal)
-        elif not counts and reversal.counts:
-            reversal.counts = False
-            _give_back_for(payment, reversal)
-        reversal.save()
-        _settle_payment_status(payment)
-        payment.save()
-        return payment
-
-
-def _counting_cents(payment: Payment, kind: str | None = None) -> int:
-    reversals = payment.reversals.filter(counts=True)
-    if kind is not None:
-        reversals = reversals.filter(kind=kind)
-    return _to_cents(reversals.aggregate(total=Sum("amount"))["total"] or Decimal(0))
-
-
-def _take_back_for(payment: Payment, reversal: PaymentReversal) -> None:
-    amount_cents = _to_cents(payment.amount)
-    reversed_cents = min(amount_cents, _counting_cents(payment)) if amount_cents else 0
-    target = math.ceil(payment.credits * reversed_cents / amount_cents) if amount_cents else payment.credits
-    owed = min(target, payment.credits) - payment.credits_taken_back
-    if owed <= 0 or payment.grant_id is None or payment.user is None:
-        return
-    result = take_back_credits(
-        user=payment.user,
-        amount=owed,
-        type=TransactionType.PAYMENT_REVERSAL,
-        idempotency_key=f"stripe-{reversal.kind}:{reversal.stripe_id}",
-        reference_type="payment",
-        reference_id=str(payment.pk),
-        description="Payment refunded" if reversal.kind == PaymentReversal.Kind.REFUND else "Payment disputed",
-    )
-    reversal.credits = owed
-    reversal.taken_back = result.transaction
-    payment.credits_taken_back += owed
-
-
-def _give_back_for(payment: Payment, reversal: PaymentReversal) -> None:
-    """A won dispute (or failed refund): the credits it actually took come back, in one keyed entry."""
-    payment.credits_taken_back -= reversal.credits
-    taken = -reversal.taken_back.amount if reversal.taken_back is not None else 0
-    if taken and payment.user is not None:
-        reversal.given_back = grant_credits(
-            user=payment.user,
-            amount=taken,
-            type=TransactionType.REVERSAL_UNDONE,
-            idempotency_key=f"stripe-{reversal.kind}-undone:{reversal.stripe_id}",
-            reference_type="payment",
-            reference_id=str(payment.pk),
-            description="Dispute won: credits returned"
-            if reversal.kind == PaymentReversal.Kind.DISPUTE
-            else "Refund did not go through: credits returned",
-        )
-
-
-def _settle_payment_status(payment: Payment) -> None:
-    amount_cents = _to_cents(payment.amount)
-    payment.amount_refunded = _to_amount(min(amount_cents, _counting_cents(payment, PaymentReversal.Kind.REFUND)))
-    if payment.status not in {PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}:
-        return
-    reversed_cents = _counting_cents(payment)
-    if amount_cents and reversed_cents >= amount_cents:
-        payment.status = PaymentStatus.REFUNDED
-    elif reversed_cents > 0:
-        payment.status = PaymentStatus.PARTIALLY_REFUNDED
-    else:
-        payment.status = PaymentStatus.SUCCEEDED
-
-
-def refund_payment(
-    *, payment_id: Any, actor: User | None, amount: Decimal | None = None, request: HttpRequest | None = None
-) -> Payment:
-    """Staff refund a payment at Stripe; the credits come back when Stripe's charge.refunded event lands."""
-    payment = Payment.objects.get(pk=payment_id)
-    if payment.status not in {PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED}:
-        raise BillingError("Only a paid payment can be refunded.")
-    if not payment.payment_intent_id:
-        raise BillingError("Stripe has not told us this payment's payment intent yet; refund it from Stripe.")
-    remaining = payment.amount - payment.amount_refunded
-    amount = remaining if amount is None else amount
-    if amount <= 0 or amount > remaining:
-        raise BillingError(f"Refund between 0.01 and {remaining} {payment.currency.upper()}.")
-    refund = stripe_client.create_refund(
-        payment_intent_id=payment.payment_intent_id,
-        amount=_to_cents(amount),
-        idempotency_key=f"refund:{payment.pk}:{_to_cents(payment.amount_refunded + amount)}",
-    )
-    account_services.record_audit_event(
-        actor=actor,
-        action="payment.refunded",
-        target=payment.user,
-        details={"payment_id": str(payment.pk), "amount": str(amount), "refund_id": refund.get("id", "")},
-        request=request,
-    )
-    return payment
 
 
 # ---------------------------------------------------------------------------
@@ -815,7 +620,7 @@ def _push(obj: _Sellable, *, actor: User | None, interval: str | None, kind: str
             idempotency_key=f"product:{kind}:{obj.pk}",
         )
         obj.stripe_product_id = product["id"]
-    cents = _to_cents(obj.price)
+    cents = to_cents(obj.price)
     price = stripe_client.create_price(
         product_id=obj.stripe_product_id,
         unit_amount=cents,

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from credits.constants import EventStatus
 from credits.models import StripeEvent
-from credits.services import billing
+from credits.services import billing, reversals
 
 logger = logging.getLogger(__name__)
 
@@ -38,16 +38,16 @@ def _subscription_changed(event: dict[str, Any]) -> None:
 
 def _charge_refunded(event: dict[str, Any]) -> None:
     charge = event["data"]["object"]
-    billing.record_refunds(charge_id=charge["id"], payment_intent_id=charge.get("payment_intent"))
+    reversals.record_refunds(charge_id=charge["id"], payment_intent_id=charge.get("payment_intent"))
 
 
 def _refund_changed(event: dict[str, Any]) -> None:
     refund = event["data"]["object"]
-    billing.record_refunds(charge_id=refund["charge"], payment_intent_id=refund.get("payment_intent"))
+    reversals.record_refunds(charge_id=refund["charge"], payment_intent_id=refund.get("payment_intent"))
 
 
 def _dispute_changed(event: dict[str, Any]) -> None:
-    billing.record_dispute(dispute_id=event["data"]["object"]["id"])
+    reversals.record_dispute(dispute_id=event["data"]["object"]["id"])
 
 
 HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {

@@ -22,7 +22,7 @@ from credits.models import (
     SubscriptionPlan,
     UserSubscription,
 )
-from credits.services import billing, get_or_open_account, spend_credits
+from credits.services import billing, get_or_open_account, reversals, spend_credits
 from credits.services.reconcile import find_discrepancies
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -333,7 +333,7 @@ def test_staff_refund_goes_through_stripe_and_the_webhook_takes_the_credits(
         deliver(event)
     payment = Payment.objects.get(provider_payment_id=session_id)
 
-    billing.refund_payment(payment_id=payment.pk, actor=staff_user)
+    reversals.refund_payment(payment_id=payment.pk, actor=staff_user)
     refund_events = [event for event in on_sale.events if event["type"] == "charge.refunded"]
     assert len(refund_events) == 1
     assert AuditEvent.objects.filter(action="payment.refunded", actor=staff_user).exists()
@@ -341,7 +341,7 @@ def test_staff_refund_goes_through_stripe_and_the_webhook_takes_the_credits(
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.REFUNDED
     with pytest.raises(billing.BillingError):
-        billing.refund_payment(payment_id=payment.pk, actor=staff_user)
+        reversals.refund_payment(payment_id=payment.pk, actor=staff_user)
 
 
 def test_stripe_down_while_starting_checkout_creates_nothing(auth_client, user, on_sale):
