@@ -45,6 +45,8 @@ def build_conf(settings) -> dict:
         "task_default_exchange": "default",
         "task_default_routing_key": "default",
         "task_routes": {
+            # Emails about jobs go on `default`: a backed-up `generation` queue must not hold them.
+            "generations.tasks.notifications.*": {"queue": "default"},
             "generations.tasks.*": {"queue": "generation"},
             "campaigns.tasks.*": {"queue": "sync"},
         },

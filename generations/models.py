@@ -111,6 +111,7 @@ class Generation(Job):
     job_task = "generations.tasks.generation.render_generation_task"
     max_attempts_setting = "GENERATION_MAX_ATTEMPTS"
     lease_seconds_setting = "GENERATION_TIME_LIMIT_SECONDS"
+    failure_notice_task = "generations.tasks.notifications.send_generation_failed_task"  # "could not be made"
 
     def __str__(self) -> str:
         return f"{self.template.name} ({self.get_status_display()}) for {self.user}"

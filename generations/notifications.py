@@ -60,6 +60,13 @@ def send_generation_finished(*, generation_id) -> bool:
     return False
 
 
+def send_generation_failed(*, generation_id) -> bool:
+    """ "Your ads could not be made", only while the generation is failed (staff may have retried it since)."""
+    if not Generation.objects.filter(pk=generation_id, status=GenerationStatus.FAILED).exists():
+        return False
+    return send_generation_finished(generation_id=generation_id)
+
+
 def notify_on_commit(generation_id) -> None:
     """Send the finished email once the job's final state is committed (called inside the job's transaction)."""
     transaction.on_commit(lambda: send_generation_finished(generation_id=generation_id))

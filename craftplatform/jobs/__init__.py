@@ -10,6 +10,7 @@ a concrete subclass of the abstract model `craftplatform.jobs.models.Job`:
 
         def job_hold_ids(self): return [self.hold_id]            # optional: holds to capture
         def on_job_failed(self): ...; return ["fields", "set"]   # optional: clean-up on failure
+        failure_notice_task = "campaigns.tasks.notices.tell_task"  # optional: sent once a failure commits
 
 It inherits `status` (`JobStatus`: queued, running (stored "processing"), completed, failed,
 cancelled), `attempts` (the fencing token), `lease_expires_at`, `queued_at`, `enqueued_at`,
@@ -37,6 +38,9 @@ The functions (`from craftplatform import jobs`), each taking the model class an
   A failure that may pass: `jobs.retry_later(Model, id, attempt=attempt, message=..., code=...,
   retry_after=...)` re-queues by attempt with exponential backoff and full jitter
   (`JOBS_BACKOFF_BASE_SECONDS`, `JOBS_BACKOFF_MAX_SECONDS`), or fails after the attempt cap.
+- every failure (the worker's, the sweep's time-outs, holds found released at the claim) sends the
+  kind's `failure_notice_task` (by name, the job id) once it commits, so the user is told whichever
+  way it failed; a cancellation does not.
 - `jobs.cancel(Model, id)` cancels a job that has not started.
 - the sweep (`craftplatform.tasks.sweep_jobs_task`, every minute on the `default` queue) runs
   `jobs.sweep(Model)` for every Job subclass: expired leases are re-queued by attempt, or failed

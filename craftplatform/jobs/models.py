@@ -52,6 +52,10 @@ class Job(MutableModel):
     # Settings naming this kind's caps (read at call time, so tests may override them).
     max_attempts_setting: ClassVar[str] = "JOBS_MAX_ATTEMPTS"
     lease_seconds_setting: ClassVar[str] = "JOBS_LEASE_SECONDS"
+    # Optional: a Celery task (by name, taking the job id) sent once a failure has committed, to
+    # tell the user. Every way a job fails sends it (the worker's failure, the sweep's time-outs,
+    # holds found released at the claim); a cancelled job does not: its owner asked for that.
+    failure_notice_task: ClassVar[str] = ""
 
     class Meta:
         abstract = True

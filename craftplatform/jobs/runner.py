@@ -198,6 +198,8 @@ def _fail_locked(job: Job, *, message: str, code: str, status: str = JobStatus.F
     job.lease_expires_at = None
     job.enqueue_pending = False
     extra = job.on_job_failed()
+    if status == JobStatus.FAILED and job.failure_notice_task:
+        transaction.on_commit(partial(_send_failure_notice, type(job), job.pk), robust=True)
     job.save(
         update_fields=[
             "status",
@@ -210,6 +212,15 @@ def _fail_locked(job: Job, *, message: str, code: str, status: str = JobStatus.F
             *extra,
         ]
     )
+
+
+def _send_failure_notice(model: type[Job], job_id: Any) -> None:
+    """Send the kind's failure notice task (by name) for a job whose failure has committed."""
+    task = _registered_task(model.failure_notice_task)
+    if task is not None:
+        task.apply_async(args=[str(job_id)])
+    else:
+        celery_app.send_task(model.failure_notice_task, args=[str(job_id)])
 
 
 def fail(model: type[Job], job_id: Any, *, message: str, code: str = "failed", attempt: int | None = None) -> bool:

@@ -3,4 +3,4 @@
 The package imports every module so that Celery's autodiscovery of `generations.tasks` finds them.
 """
 
-from generations.tasks import generation, maintenance, operations  # noqa: F401
+from generations.tasks import generation, maintenance, notifications, operations  # noqa: F401

@@ -1,20 +1,24 @@
 """The one email path: preferences decide, receipts always go, one-click unsubscribe (RFC 8058), generation emails."""
 
+from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import emails
 from accounts.models import UserPreference
+from craftplatform import jobs
 from credits import emails as credit_emails
 from credits import services as credit_services
 from credits.constants import PaymentKind
 from credits.models import Payment
-from generations.models import GenerationStatus
+from generations.models import Generation, GenerationStatus
 from generations.services import generation as generation_services
+from generations.tasks.notifications import send_generation_failed_task
 from tests.factories import UserFactory
 from tests.templates_app.factories import create_template, make_spec
 
@@ -89,6 +93,46 @@ def test_a_failed_generation_emails_could_not_be_made(user, django_capture_on_co
     assert "The renderer stopped." in message.body
     assert "No credits were taken" in message.body
     assert "List-Unsubscribe" in message.extra_headers
+
+
+def _queued_generation(user, captured):
+    template = create_template(name="Fresh pasta", spec=make_spec(formats=("1:1",)))
+    request = generation_services.GenerationRequest(template_id=template.pk, formats=["1:1"], texts={"headline": "x"})
+    with captured(execute=False):
+        [generation] = generation_services.request_generation(user=user, request=request)
+    return generation
+
+
+def test_a_generation_the_sweep_times_out_emails_could_not_be_made(user, django_capture_on_commit_callbacks, settings):
+    """The sweep fails a generation that waited past the queue time-out (workers down): the owner is
+    told, as for a failure in the worker."""
+    generation = _queued_generation(user, django_capture_on_commit_callbacks)
+    later = timezone.now() + timedelta(seconds=settings.JOBS_QUEUE_TIMEOUT_SECONDS + 60)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert generation_services.sweep_stuck_generations(now=later)["failed"] == 1
+    generation.refresh_from_db()
+    assert generation.status == GenerationStatus.FAILED
+    [message] = mail.outbox
+    assert message.subject == "Your ads could not be made: Fresh pasta"
+    assert generation.error_message in message.body
+
+
+def test_a_generation_its_owner_cancelled_sends_no_email(user, django_capture_on_commit_callbacks):
+    generation = _queued_generation(user, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs.cancel(Generation, generation.pk)
+    assert mail.outbox == []
+
+
+def test_the_failure_notice_sends_nothing_once_the_generation_is_no_longer_failed(
+    user, django_capture_on_commit_callbacks
+):
+    generation = _queued_generation(user, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=False):
+        assert generation_services.fail_generation(generation_id=generation.pk, message="The renderer stopped.")
+    Generation.objects.filter(pk=generation.pk).update(status=GenerationStatus.QUEUED)  # staff retried it
+    assert send_generation_failed_task(str(generation.pk)) is False
+    assert mail.outbox == []
 
 
 def test_one_click_post_turns_the_preference_off_without_signing_in(client, user, django_capture_on_commit_callbacks):

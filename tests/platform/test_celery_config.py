@@ -131,7 +131,16 @@ def test_the_application_is_configured_by_build_conf():
     assert conf.task_reject_on_worker_lost is True
     assert conf.accept_content == ["json"]
     assert {queue.name for queue in conf.task_queues} == {"generation", "sync", "default"}
-    assert conf.task_routes == {"generations.tasks.*": {"queue": "generation"}, "campaigns.tasks.*": {"queue": "sync"}}
+    assert conf.task_routes == {
+        "generations.tasks.notifications.*": {"queue": "default"},
+        "generations.tasks.*": {"queue": "generation"},
+        "campaigns.tasks.*": {"queue": "sync"},
+    }
+    # First match wins: job emails are not held up behind a backed-up `generation` queue.
+    router = celery_app.amqp.router
+    route = router.route({}, "generations.tasks.notifications.send_generation_failed_task")
+    assert route["queue"].name == "default"
+    assert router.route({}, "generations.tasks.generation.render_generation_task")["queue"].name == "generation"
 
 
 def test_limits_with_enough_room_are_accepted(redis_limits):

@@ -75,10 +75,8 @@ def _complete(generation: Generation, attempt: int, rendered: list[Rendered], st
 
 def fail_generation(*, generation_id, message: str, code: str = "failed", attempt: int | None = None) -> bool:
     """Mark a queued or running generation failed and release its holds; False if it had ended."""
-    failed = jobs.fail(Generation, generation_id, message=message, code=code, attempt=attempt)
-    if failed:
-        notifications.notify_on_commit(generation_id)  # "your ads could not be made"
-    return failed
+    # The runner sends Generation.failure_notice_task ("your ads could not be made") once this commits.
+    return jobs.fail(Generation, generation_id, message=message, code=code, attempt=attempt)
 
 
 def run_generation(*, generation_id) -> str:
