@@ -26,7 +26,7 @@ def test_write_the_hero_for_me_then_undo(page, live_server, screenshot, browser_
     before = credit_services.get_or_open_account(user=owner).balance
     landing = page_services.create_page(user=owner, name="Bakery", slug="bakery", starting_point="lead_capture")
     hero = landing.components.get(component_type="hero")
-    answer = {key: "" for key in copywriting.slots_of(hero)}
+    answer = dict.fromkeys(copywriting.slots_of(hero), "")
     answer[f"{hero.pk}|headline"] = "Sourdough at dawn, at your door"
     answer[f"{hero.pk}|subheadline"] = "Baked before sunrise, delivered warm."
     answer[f"{hero.pk}|cta_label"] = "Order a loaf"
