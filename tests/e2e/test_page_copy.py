@@ -47,6 +47,7 @@ def test_write_the_hero_for_me_then_undo(page, live_server, screenshot, browser_
         card.get_by_text("Edit hero").click()
         card.get_by_role("button", name=re.compile(r"Write it for me · 1 credit$")).click()
         expect(page.get_by_text("The AI wrote 1 component")).to_be_visible()
+        expect(page.locator("#topbar-credits")).to_have_text(f"{before - 1} credits")  # the top bar follows
         frame = page.frame_locator("#preview-frame")
         expect(frame.get_by_role("heading", level=1)).to_have_text("Sourdough at dawn, at your door")
         card = page.locator('#components li[data-type="hero"]')
