@@ -1,4 +1,4 @@
-"""The beacon endpoint: validate, rate limit per address, append, answer 204 at once."""
+"""The beacon endpoint: validate, rate limit per address and append (one Redis round trip), answer 204."""
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
@@ -6,7 +6,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from analytics import ingest
-from craftplatform import ratelimit
 from craftplatform.client_address import client_address
 
 
@@ -23,19 +22,14 @@ def events(request):
     if ingest.opted_out(request.META) or ingest.is_bot(user_agent):
         return _no_content()
     try:
-        event = ingest.parse(request.body)
+        events = ingest.parse(request.body)
     except ingest.BadEvent as exc:
         return JsonResponse({"error": "invalid event", "field": str(exc)}, status=400)
     address = client_address(request)
-    try:
-        limit = ratelimit.hit("page-events", address, limit=settings.PAGE_EVENTS_RATE_LIMIT, window=60)
-        allowed = limit.allowed
-    except Exception:  # noqa: BLE001 (cache down: keep counting visits rather than failing them)
-        allowed = True
-    if not allowed:
-        return JsonResponse({"error": "rate limited"}, status=429)
     country = (
         request.META.get(settings.PAGE_EVENTS_COUNTRY_META, "")[:2].upper() if settings.PAGE_EVENTS_COUNTRY_META else ""
     )
-    ingest.record(event, visitor=ingest.visitor_hash(address, user_agent), country=country)
+    visitor = ingest.visitor_hash(address, user_agent)
+    if not ingest.accept(events, address=address, visitor=visitor, country=country):
+        return JsonResponse({"error": "rate limited"}, status=429)
     return _no_content()

@@ -1,16 +1,20 @@
 """Page-event ingest sustained for 60 s, then stored exactly once; COPY against one INSERT per event.
 
-    .venv/bin/python benchmarks/page_events.py [--seconds 60] [--processes 4] [--threads 5] [--workers N]
-                                               [--reference 20000] [--keep]
+    .venv/bin/python benchmarks/page_events.py [--seconds 60] [--processes 2] [--threads 10] [--workers N]
+                                               [--batch 3] [--reference 20000] [--keep]
 
 Publishes a page, serves the app with gunicorn on production settings with Redis (the stream the
 beacon appends to), runs the drain (`manage.py drain_page_events`, COPY in batches) as its own
 process beside it, as production does, and sends beacon events to `/e/` from `--processes` x
-`--threads` keep-alive clients for `--seconds`. Each event is a real beacon body (page, version,
-signed key, UTM parameters, fbclid, referrer) with a browser user agent. The per-address rate limit
-is raised for the run (every client is 127.0.0.1); its counter still runs on every request.
+`--threads` keep-alive clients for `--seconds`. Each request is the body the page's own script
+(campaigns/static/campaigns/beacon.js) sends: page, version, signed key, UTM parameters, fbclid,
+referrer, and `--batch` events of one page view (default 3: view, scroll past the fold, CTA click,
+which the script queues and sends together; `--batch 1` is one event per request, as a visit
+whose visitor leaves at once sends). Browser user agent. The per-address rate limit is raised for
+the run (every client is 127.0.0.1); its counter still runs on every request, counting events.
 
-Prints the events accepted per second (HTTP 204), then waits for the drain to empty the stream and
+Prints the events accepted per second (in HTTP 204 answers; requests per second beside), gunicorn's
+own server time per request (p50/p95/p99, its access log), then waits for the drain to empty the stream and
 checks that the database holds exactly the accepted events (count and distinct ingest ids).
 Then the reference, in the same run: `--reference` events loaded by the drain from a backlog
 (COPY) against the same events written with one INSERT per event (autocommit, as an endpoint
@@ -26,6 +30,7 @@ import http.client
 import json
 import multiprocessing
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,14 +51,20 @@ UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chr
 helpers.PORT = 8794
 
 
-def client_process(body_template: dict, seconds: float, threads: int, results) -> None:
+BATCH_KINDS = ("view", "scroll", "click", "submit")
+
+
+def client_process(body_template: dict, seconds: float, threads: int, batch: int, results) -> None:
+    pairs = [[BATCH_KINDS[i % len(BATCH_KINDS)], body_template["c"] if i % 4 == 2 else ""] for i in range(batch)]
+    template = {key: value for key, value in body_template.items() if key not in ("t", "c")}
+
     def run(counter: list) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", helpers.PORT, timeout=30)
         stop_at = time.monotonic() + seconds
         n = 0
         while time.monotonic() < stop_at:
             n += 1
-            body = json.dumps({**body_template, "utm_content": f"ad-{n % 50}"})
+            body = json.dumps({**template, "utm_content": f"ad-{n % 50}", "e": pairs})
             try:
                 connection.request(
                     "POST",
@@ -69,7 +80,7 @@ def client_process(body_template: dict, seconds: float, threads: int, results) -
                 connection = http.client.HTTPConnection("127.0.0.1", helpers.PORT, timeout=30)
                 continue
             if response.status == 204:
-                counter[0] += 1
+                counter[0] += batch
             else:
                 counter[1] += 1
         connection.close()
@@ -86,8 +97,9 @@ def client_process(body_template: dict, seconds: float, threads: int, results) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--processes", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=5)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=10)
+    parser.add_argument("--batch", type=int, default=3, help="events per request (the page script's batch)")
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2)
     parser.add_argument("--gunicorn-threads", type=int, default=8, help="threads per gunicorn worker (gthread)")
     parser.add_argument("--reference", type=int, default=20_000)
@@ -99,7 +111,7 @@ def main() -> None:
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/6")
     os.environ.setdefault("FIELD_ENCRYPTION_KEYS", Fernet.generate_key().decode())
     os.environ["PAGE_EVENTS_RATE_LIMIT"] = "1000000000"
-    # Each event waits on Redis (rate limit, XADD): threads let a worker overlap those waits.
+    # Each request waits on Redis (one script call): threads let a worker overlap those waits.
     os.environ.setdefault("GUNICORN_CMD_ARGS", f"--threads {options.gunicorn_threads}")
     os.environ["PAGE_EVENTS_REDIS_URL"] = os.environ["REDIS_URL"]
     os.environ["MEDIA_ROOT"] = tempfile.mkdtemp(prefix="craftads-bench-events-")
@@ -129,7 +141,7 @@ def main() -> None:
             "v": version.number,
             "k": beacon_key(str(page.pk), version.number),
             "t": "view",
-            "c": "",
+            "c": next(c["id"] for c in version.components if c["type"] == "hero"),
             "utm_source": "facebook",
             "utm_medium": "paid",
             "utm_campaign": "spring-sale",
@@ -156,7 +168,8 @@ def main() -> None:
                 results = multiprocessing.Queue()
                 clients = [
                     multiprocessing.Process(
-                        target=client_process, args=(body, options.seconds, options.threads, results)
+                        target=client_process,
+                        args=(body, options.seconds, options.threads, options.batch, results),
                     )
                     for _ in range(options.processes)
                 ]
@@ -169,6 +182,12 @@ def main() -> None:
                 elapsed = time.monotonic() - started
                 accepted = sum(t[0] for t in totals)
                 failed = sum(t[1] for t in totals)
+                with access_log.open() as log:
+                    server_ms = [
+                        int(parts[0]) / 1000
+                        for parts in (line.split() for line in log)
+                        if len(parts) == 2 and parts[1] == "204"
+                    ]
                 backlog = redis.xlen(ingest.STREAM)
                 wait_from = time.monotonic()
                 while redis.xlen(ingest.STREAM) and time.monotonic() - wait_from < 600:
@@ -216,9 +235,18 @@ def main() -> None:
 
     rate = accepted / elapsed
     print(
-        f"gunicorn {options.workers} workers, {options.processes}x{options.threads} clients, {elapsed:.0f} s, drain running beside"
+        f"gunicorn {options.workers} workers, {options.processes}x{options.threads} clients, {elapsed:.0f} s, "
+        f"{options.batch} event(s) per request, drain running beside"
     )
-    print(f"accepted          {accepted:,} events = {rate:,.0f} events/s  (non-204 answers: {failed})")
+    print(
+        f"accepted          {accepted:,} events = {rate:,.0f} events/s in {accepted // options.batch:,} requests "
+        f"= {accepted / options.batch / elapsed:,.0f} requests/s  (non-204 answers: {failed})"
+    )
+    if server_ms:
+        print(
+            f"server time ms    p50 {statistics.median(server_ms):.2f}  p95 {helpers.percentile(server_ms, 0.95):.2f}  "
+            f"p99 {helpers.percentile(server_ms, 0.99):.2f}  (gunicorn access log, per request)"
+        )
     print(f"stream at the end {backlog:,} events waiting; drained {drain_tail:.1f} s after the clients stopped")
     print(
         f"stored            {stored:,} rows, {distinct:,} distinct ingest ids  ({'exactly once' if stored == distinct == accepted else 'MISMATCH'})"

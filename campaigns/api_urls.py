@@ -4,6 +4,7 @@ from django.urls import path
 
 from campaigns import api as pages_api
 from campaigns.connections import api as connections_api
+from campaigns.pages import api_copy as page_copy_api
 from campaigns.publishing import api as publishing_api
 from campaigns.rules import api as rules_api
 from campaigns.sync import api as sync_api
@@ -75,6 +76,7 @@ urlpatterns = [
         {"action": "unpublish"},
         name="api-page-unpublish",
     ),
+    path("pages/<uuid:page_id>/write-copy/", page_copy_api.PageWriteCopyApi.as_view(), name="api-page-write-copy"),
     path("pages/<uuid:page_id>/events/summary/", pages_api.PageEventsSummaryApi.as_view(), name="api-page-events"),
     path("leads/", pages_api.LeadListApi.as_view(), name="api-leads"),
     path("leads/export/", pages_api.LeadExportApi.as_view(), name="api-leads-export"),

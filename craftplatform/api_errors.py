@@ -46,11 +46,20 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "billing_off": (409, "Buying credits is switched off on this installation (no Stripe keys)."),
     "idempotency_key_reused": (409, "The Idempotency-Key was used before with a different request."),
     "idempotency_in_progress": (409, "A request with this Idempotency-Key is still being processed; retry shortly."),
+    "ai_not_configured": (409, "No AI provider is set up for this on this installation; the feature is not offered."),
     "file_expired": (410, "The file was removed after the free plan's retention period."),
     "payload_too_large": (413, "The body is larger than the server accepts (see the operation's limits)."),
     "unsupported_media_type": (415, "The Content-Type is not one the operation accepts."),
     "throttled": (429, "Too many requests; wait `Retry-After` seconds."),
+    "ai_answer_rejected": (
+        502,
+        (
+            "The AI service answered with texts that could not be used (unreadable, too long, markup or script); "
+            "nothing was charged and nothing changed."
+        ),
+    ),
     "billing_unreachable": (503, "Stripe could not be reached; nothing was charged. Retry later."),
+    "ai_unavailable": (503, "The AI service failed or is busy; nothing was charged and nothing changed. Retry later."),
 }
 
 # Domain errors whose class decides a status other than 400 (looked up along the class's MRO by name,

@@ -32,7 +32,8 @@ STATUS_TEXT = {
     413: "Request body too large.",
     415: "Unsupported Content-Type.",
     429: "Too many requests: wait `Retry-After` seconds.",
-    503: "An outside service (Stripe) could not be reached; nothing was charged.",
+    502: "An outside service (an AI provider) answered with something that could not be used; nothing was charged.",
+    503: "An outside service (Stripe, an AI provider) could not be reached; nothing was charged.",
 }
 
 EXAMPLE_DETAIL = {

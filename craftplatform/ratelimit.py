@@ -69,6 +69,16 @@ def hit(scope: str, ident: object, *, limit: int, window: int, cost: int = 1) ->
     )
 
 
+def window_key(scope: str, ident: object, *, window: int) -> tuple[str, int]:
+    """The current window's counter as the cache stores it (its full Redis key) and how long it lives.
+
+    For a caller that counts in Redis itself, in one round trip with its own work (the page-event
+    beacon's script): same key, same window, same lifetime as `hit`, so both count together when
+    they share a Redis."""
+    started = int(time.time() // window) * window
+    return cache.make_key(_key(scope, str(ident or "-"), window, started)), window + 5
+
+
 def peek(scope: str, ident: object, *, limit: int, window: int) -> RateLimitResult:
     """The current state of a limit without counting a request."""
     now = time.time()

@@ -14,6 +14,7 @@ urlpatterns = [
     path("pages/<uuid:page_id>/preview/", views.page_preview, name="page_preview"),
     path("pages/<uuid:page_id>/settings/", views.page_settings, name="page_settings"),
     path("pages/<uuid:page_id>/add/", views.component_add, name="component_add"),
+    path("pages/<uuid:page_id>/write-copy/", views.page_write_copy, name="page_write_copy"),
     path("pages/<uuid:page_id>/undo/", views.page_undo, name="page_undo"),
     path("pages/<uuid:page_id>/upload/", views.image_upload, name="image_upload"),
     path("pages/<uuid:page_id>/publish/", views.page_publish, name="page_publish"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -10,11 +12,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from campaigns.pages import components as schema
-from campaigns.pages import forms, rendering, selectors, services
+from campaigns.pages import copywriting, forms, rendering, selectors, services
 from campaigns.pages.errors import PageError
 from campaigns.pages.starting_points import STARTING_POINTS
 from craftplatform.errors import DomainError
 from generations import selectors as generation_selectors
+from generations.providers import ProviderError
 from generations.services import operations as upload_services
 
 IMAGE_CHOICES = 24
@@ -75,8 +78,14 @@ def _editor_context(request, page, *, errors=None, open_id=None, posted=None):
                 "open": is_open,
             }
         )
+    offer = copywriting.copy_offer(user=request.user, page=page)
+    writable = {str(c.pk) for c in components if copywriting.slots_of(c)}
+    for row in rows:
+        row["writable"] = offer.available and str(row["component"].pk) in writable
     return {
         "page": page,
+        "copy_offer": offer,
+        "copy_unit": offer.credits // len(writable) if writable and offer.credits else 0,
         "rows": rows,
         "types": schema.COMPONENT_TYPES.values(),
         "images": images,
@@ -194,6 +203,37 @@ def page_undo(request, page_id):
         messages.info(request, "There is nothing to undo.")
     page.refresh_from_db()
     return _editor(request, page) if request.htmx else redirect("campaigns:page_edit", page.pk)
+
+
+@login_required
+@require_POST
+def page_write_copy(request, page_id):
+    """“Write it for me”: the whole page's copy, or one component's (`component` in the form)."""
+    page = selectors.get_page_for_user(user=request.user, page_id=page_id)
+    component_id = request.POST.get("component") or None
+    if component_id:
+        try:
+            component_id = uuid.UUID(component_id)
+        except ValueError:
+            raise Http404 from None
+        component_id = selectors.get_component_for_user(user=request.user, component_id=component_id).pk
+    try:
+        changed = copywriting.write_page_copy(
+            user=request.user, page=page, component_id=component_id, goal=request.POST.get("goal", "")
+        )
+    except schema.ComponentError as exc:
+        messages.error(request, "; ".join(exc.errors.values()) or exc.message)
+    except (DomainError, ProviderError) as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"The AI wrote {len(changed)} component{'s' if len(changed) != 1 else ''}: undo if you prefer yours.",
+        )
+    page.refresh_from_db()
+    if request.htmx:
+        return _editor(request, page, open_id=component_id)
+    return redirect("campaigns:page_edit", page.pk)
 
 
 @login_required

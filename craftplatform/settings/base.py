@@ -516,6 +516,12 @@ CONTENT_SECURITY_POLICY = {
 }
 INSTALLED_APPS.append("csp")
 MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+# Landing pages (issue 15): public pages and the beacon answer right after SecurityMiddleware, without
+# sessions, auth, CSRF, the API contract or the app CSP they do not use (craftplatform/middleware.py).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "craftplatform.middleware.PublicEndpointsMiddleware",
+)
 
 # ---------------------------------------------------------------------------
 # Campaigns: Meta (connect and publish). See README "Campaigns and Meta".

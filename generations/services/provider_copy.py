@@ -72,7 +72,9 @@ def _describe(value) -> str:
     return str(value)
 
 
-def _copy_messages(brand: dict, slots: dict[str, dict], count: int) -> list[dict[str, str]]:
+def _copy_messages(
+    brand: dict, slots: dict[str, dict], count: int, brief: dict[str, str] | None = None
+) -> list[dict[str, str]]:
     name = str(brand.get("name") or "the brand")
     voice = brand.get("voice") or {}
     messaging = brand.get("messaging") or {}
@@ -82,9 +84,16 @@ def _copy_messages(brand: dict, slots: dict[str, dict], count: int) -> list[dict
     ]
     if messaging:
         lines.append(f"Messaging: {_describe(messaging)}.")
+    # What the texts are for beyond the brand (a landing page's business profile and goal).
+    what = "the ad's texts"
+    for key, value in (brief or {}).items():
+        if key == "what":
+            what = value
+        elif value:
+            lines.append(f"{key}: {value}.")
     example = {slot: f"<{spec['label']}, at most {spec['max_chars']} characters>" for slot, spec in slots.items()}
     lines += [
-        f"Write {count} different variants of the ad's texts, each in the brand's voice.",
+        f"Write {count} different variants of {what}, each in the brand's voice.",
         "Answer with a JSON object only, in this shape: " + json.dumps({"variants": [example]}, ensure_ascii=False),
         (
             "Every variant has every key. Never exceed a character limit: count the characters, spaces included. "
@@ -146,11 +155,14 @@ def write_copy_variants(
     count: int,
     generation=None,
     attempt: int = 1,
+    brief: dict[str, str] | None = None,
 ) -> CopyResult:
     """`count` variants of the ad's texts in the brand's voice, each slot within its max_chars.
 
     The chat model is asked for JSON. An answer that cannot be read, or breaks a limit, is answered
     once with what was wrong; a second bad answer is a ProviderError. Texts are never cut short.
+    `brief` adds context lines to the instructions (e.g. {"Business": ..., "Goal": ...}); its
+    "what" key names what the texts are (default: the ad's texts).
     """
     slots = _check_slots(slots)
     if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_COPY_VARIANTS:
@@ -159,7 +171,7 @@ def write_copy_variants(
     choice = _remote_choice(ProviderOperation.COPY, switches)
     if choice is None:
         raise ProviderNotConfigured(feature_status()["ai_copy"].message)
-    messages = _copy_messages(brand or {}, slots, count)
+    messages = _copy_messages(brand or {}, slots, count, brief)
     total = Decimal("0")
     last_error: MalformedResponse | None = None
     for try_number in (1, 2):
