@@ -60,9 +60,7 @@ def queued_generation(user) -> Generation:
 
 def queued_operation(user) -> ImageOperation:
     photo = AssetFactory(user=user, size=(64, 48))
-    operation = operation_services.request_image_operation(
-        user=user, asset_id=photo.pk, operation="upscale", factor=2
-    )
+    operation = operation_services.request_image_operation(user=user, asset_id=photo.pk, operation="upscale", factor=2)
     assert operation.status == OperationStatus.QUEUED
     return operation
 
