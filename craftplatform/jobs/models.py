@@ -52,6 +52,9 @@ class Job(MutableModel):
     # Settings naming this kind's caps (read at call time, so tests may override them).
     max_attempts_setting: ClassVar[str] = "JOBS_MAX_ATTEMPTS"
     lease_seconds_setting: ClassVar[str] = "JOBS_LEASE_SECONDS"
+    # The field holding the job's queue priority, sent as the task message's priority (Celery on
+    # Redis: 0 is served first, 9 last; see craftplatform.celery). Empty: messages carry none.
+    queue_priority_field: ClassVar[str] = ""
 
     class Meta:
         abstract = True
