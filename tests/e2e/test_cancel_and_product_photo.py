@@ -158,3 +158,39 @@ def test_the_customise_page_asks_for_the_product_photo_first(
         phone.close()
     assert Generation.objects.count() == 0
     assert browser_problems == []
+
+
+PASTED = "Fresh handmade pasta every single day of the week"  # 49 characters; the headline allows 40
+
+
+def test_overlong_text_pasted_into_the_customise_page_is_kept_whole(page, context, maker, screenshot, browser_problems):
+    """Item 10, checked with a real paste (clipboard, Ctrl+V) and with inserted text: Chromium cuts
+    both at a `maxlength`, so the inputs carry none; the counter warns and the form refuses."""
+    template = create_template(name="Fresh pasta", spec=make_spec(formats=("1:1",)))
+    sign_in(page, maker)
+    page.goto(f"/generations/new/{template.slug}/")
+    headline = page.get_by_label(re.compile(r"^Headline"))
+    expect(headline).not_to_have_attribute("maxlength", re.compile(".*"))
+
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.evaluate("text => navigator.clipboard.writeText(text)", PASTED)
+    headline.fill("")
+    headline.focus()
+    page.keyboard.press("ControlOrMeta+V")
+    expect(headline).to_have_value(PASTED)
+    expect(page.locator("#id_text_headline_counter")).to_have_text(
+        "9 characters too many: at most 40. Shorten it to continue."
+    )
+
+    button = page.get_by_label(re.compile(r"^Button"))
+    button.fill("")
+    button.focus()
+    page.keyboard.insert_text("Book your table for tonight")  # 27 characters; the button allows 18
+    expect(button).to_have_value("Book your table for tonight")
+    screenshot(page, "ux-customise-pasted-overlong-text")
+    settle(page)
+    page.get_by_test_id("generate").click()
+    expect(page.locator("#id_text_headline_errors")).to_contain_text("Headline is too long: at most 40 characters.")
+    expect(page.get_by_label(re.compile(r"^Headline"))).to_have_value(PASTED)
+    assert Generation.objects.count() == 0
+    assert browser_problems == []
