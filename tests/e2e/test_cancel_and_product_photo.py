@@ -20,6 +20,7 @@ from tests.e2e.test_first_hour import settle, sign_in
 from tests.factories import UserFactory
 from tests.generations.factories import AssetFactory
 from tests.generations.worker_support import celery_sends_to
+from tests.services import skip_unless_required
 from tests.templates_app.factories import create_template, make_spec
 from tests.templates_app.test_product_photo import product_spec
 
@@ -38,7 +39,7 @@ def no_free_worker():
     """Jobs are sent to the run's Redis with no worker serving it: they stay queued, as behind a busy
     worker. The messages this test sent are removed afterwards."""
     if not settings.REDIS_URL:
-        pytest.skip("needs Redis as the broker (REDIS_URL)")
+        skip_unless_required("needs Redis as the broker (REDIS_URL)")
     with celery_sends_to(settings.REDIS_URL):
         yield
     redis.Redis.from_url(settings.REDIS_URL).delete("generation")

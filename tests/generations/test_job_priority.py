@@ -19,6 +19,7 @@ from generations.services.priority import FREE_PLAN_PRIORITY, PAID_PLAN_PRIORITY
 from tests.factories import UserFactory
 from tests.generations.factories import AssetFactory
 from tests.generations.worker_support import celery_sends_to
+from tests.services import skip_unless_required
 from tests.templates_app.factories import create_template, make_spec
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +56,7 @@ def template(db):
 def broker():
     """This process sends to the run's Redis, with no worker serving it; the test reads the queue."""
     if not settings.REDIS_URL:
-        pytest.skip("needs Redis as the broker (REDIS_URL)")
+        skip_unless_required("needs Redis as the broker (REDIS_URL)")
     client = redis.Redis.from_url(settings.REDIS_URL)
 
     def clear() -> None:
