@@ -32,6 +32,8 @@ GROUP_BY_ROUTE: dict[str, str] = {
     "api-generation-variations": GENERATE,
     "api-image-operations": GENERATE,
     "api-operation": GENERATE,
+    "api-generation-cancel": GENERATE,
+    "api-operation-cancel": GENERATE,
     # library
     "api-generations": LIBRARY,
     "api-generation-detail": LIBRARY,

@@ -39,6 +39,8 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "not_acceptable": (406, "The Accept header asks for a format the API does not produce."),
     "conflict": (409, "The object is in a state that does not allow this (for example still being made)."),
     "generation_busy": (409, "The generation is still being made."),
+    "job_running": (409, "The job has started and can no longer be cancelled; it finishes shortly."),
+    "job_finished": (409, "The job has finished (completed or failed): there is nothing to cancel."),
     "asset_in_use": (409, "The file is used by something else."),
     "collection_name_taken": (409, "You already have a collection with this name."),
     "font_exists": (409, "You uploaded this font face already."),

@@ -23,7 +23,14 @@ QUEUE_NAMES = ("generation", "sync", "default")
 def build_conf(settings) -> dict:
     """The Celery configuration derived from Django settings (one place, tested)."""
     broker_url = settings.CELERY_BROKER_URL
-    transport_options: dict = {"visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT}
+    transport_options: dict = {
+        "visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT,
+        # Message priorities (issue 12, item 17: paid plans' jobs first). Redis keeps one list per
+        # step and a worker always takes from the lowest step that has a message: 0 is served first.
+        # Every step gets its own list so no two priorities share one. With prefetch 1 and acks_late
+        # (below) a worker holds only the job it runs, so a paid job waits for that one at most.
+        "priority_steps": list(range(10)),
+    }
     if broker_url.startswith("filesystem://"):
         folder = Path(settings.CELERY_BROKER_DIR)
         (folder / "queue").mkdir(parents=True, exist_ok=True)

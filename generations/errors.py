@@ -42,3 +42,10 @@ class UploadRejected(DomainError):
         else:
             message = " ".join(f"{name}: {reason}" for name, reason in self.problems)
         super().__init__(message or self.default_message, code="upload_rejected")
+
+
+class JobNotCancellable(GenerationError):
+    """The job has started (`job_running`) or finished (`job_finished`): only a queued one can be cancelled.
+    Answered 409 by the API."""
+
+    default_message = "Only a job that has not started yet can be cancelled."

@@ -58,6 +58,8 @@ class CustomiseForm(forms.Form):
         self.fields["formats"].initial = list(FORMAT_KEYS)
         self.fields["request_key"].initial = uuid.uuid4().hex
         self.text_fields, self.image_fields, self.color_fields = [], [], []
+        # Image slots for the user's product photo: the page asks for them first (issue 12, item 4).
+        self.product_image_fields: list[tuple[str, str]] = []
         user_images = Asset.objects.filter(
             user=user, status=AssetStatus.ACTIVE, kind__in=[AssetKind.UPLOAD, AssetKind.OPERATION, AssetKind.AI_IMAGE]
         ).exclude(file_format="svg")
@@ -106,6 +108,8 @@ class CustomiseForm(forms.Form):
                     empty_label="(none)",
                 )
                 self.image_fields.append((f"image_{name}", f"image_{name}_asset"))
+                if role == "product":
+                    self.product_image_fields.append((f"image_{name}", f"image_{name}_asset"))
             elif slot["type"] == "color":
                 self.fields[f"color_{name}"] = forms.CharField(
                     label=label,
@@ -127,7 +131,16 @@ class CustomiseForm(forms.Form):
 
     @property
     def image_bound(self):
-        return [(self[upload], self[picked]) for upload, picked in self.image_fields]
+        """The image slots other than the product photo (which `product_image_bound` asks for first)."""
+        return [
+            (self[upload], self[picked])
+            for upload, picked in self.image_fields
+            if (upload, picked) not in self.product_image_fields
+        ]
+
+    @property
+    def product_image_bound(self):
+        return [(self[upload], self[picked]) for upload, picked in self.product_image_fields]
 
     @property
     def color_bound(self):

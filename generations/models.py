@@ -53,6 +53,8 @@ class Generation(Job):
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="variations")
     variation_kind = models.CharField(max_length=20, choices=VariationKind.choices, blank=True)
 
+    # The queue priority, sent as the task message's priority: lower is served first (paid plans 1,
+    # free 5; generations.services.priority).
     priority = models.PositiveSmallIntegerField(default=5)
     formats = models.JSONField(default=list, help_text="Format keys to render, in order.")
     # What the user asked for: {"texts": {slot: text}, "colors": {slot: hex}, "images": {slot: asset id},
@@ -112,6 +114,7 @@ class Generation(Job):
     max_attempts_setting = "GENERATION_MAX_ATTEMPTS"
     lease_seconds_setting = "GENERATION_TIME_LIMIT_SECONDS"
     failure_notice_task = "generations.tasks.notifications.send_generation_failed_task"  # "could not be made"
+    queue_priority_field = "priority"
 
     def __str__(self) -> str:
         return f"{self.template.name} ({self.get_status_display()}) for {self.user}"
@@ -234,6 +237,8 @@ class ImageOperation(Job):
     api_cost = models.DecimalField(max_digits=10, decimal_places=4, default=0)
     processing_time_ms = models.PositiveIntegerField(null=True, blank=True)
     request_key = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001 (NULL: no key, not unique)
+    # As Generation.priority: the task message's priority, lower served first (paid plans first).
+    priority = models.PositiveSmallIntegerField(default=5)
 
     class Meta:
         ordering = ["-created_at"]
@@ -244,11 +249,13 @@ class ImageOperation(Job):
         ]
         constraints = [
             models.UniqueConstraint(fields=["user", "request_key"], name="imgop_unique_request_key"),
+            models.CheckConstraint(condition=Q(priority__gte=0, priority__lte=9), name="imgop_priority_0_to_9"),
         ]
 
     job_task = "generations.tasks.operations.run_image_operation_task"
     max_attempts_setting = "GENERATION_MAX_ATTEMPTS"
     lease_seconds_setting = "GENERATION_TIME_LIMIT_SECONDS"
+    queue_priority_field = "priority"
 
     def __str__(self) -> str:
         return f"{self.get_operation_type_display()} of {self.source} ({self.get_status_display()})"

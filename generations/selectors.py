@@ -6,7 +6,7 @@ from datetime import date
 from uuid import UUID
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, UUIDField
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, UUIDField
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
@@ -227,12 +227,17 @@ def collection_detail_for_user(*, user, collection_id) -> Collection:
 
 
 def queue_position(generation: Generation) -> int | None:
-    """1 for the next job to run; None once it runs."""
+    """1 for the next job to run; None once it runs. Workers take paid plans' jobs first (a lower
+    `priority`), then the oldest: the jobs ahead are those of a lower priority, and older ones of the same."""
     if generation.status != GenerationStatus.QUEUED:
         return None
+    queued = Generation.objects.filter(status=GenerationStatus.QUEUED)
+    ahead = Q(priority__lt=generation.priority)
     if generation.queued_at is None:
-        return Generation.objects.filter(status=GenerationStatus.QUEUED, queued_at__isnull=False).count() + 1
-    return Generation.objects.filter(status=GenerationStatus.QUEUED, queued_at__lt=generation.queued_at).count() + 1
+        ahead |= Q(priority=generation.priority, queued_at__isnull=False)
+    else:
+        ahead |= Q(priority=generation.priority, queued_at__lt=generation.queued_at)
+    return queued.filter(ahead).count() + 1
 
 
 def unsettled_holds(generation: Generation) -> list[CreditHold]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from generations.views import collections, customise, library, operations
+from generations.views import cancel, collections, customise, library, operations
 
 app_name = "generations"
 
@@ -11,6 +11,9 @@ urlpatterns = [
     path("<uuid:generation_id>/progress/", customise.progress, name="progress"),
     path("<uuid:generation_id>/status.json", customise.status, name="status"),
     path("<uuid:generation_id>/variation/", customise.variation, name="variation"),
+    # cancel.py: cancelling a queued generation or image operation.
+    path("<uuid:generation_id>/cancel/", cancel.cancel_generation, name="cancel"),
+    path("operations/<uuid:operation_id>/cancel/", cancel.cancel_operation, name="cancel_operation"),
     # library.py: my generations, a generation's page, downloads, rating, delete, collections.
     path("", library.index, name="index"),
     path("<uuid:generation_id>/", library.detail, name="detail"),

@@ -105,7 +105,15 @@ class AdTemplateAdmin(admin.ModelAdmin):
         "updated_at",
     )
     list_display_links = ("thumbnail_small", "name")
-    list_filter = ("is_active", "is_featured", "industry", "style", "campaign_type", "categories")
+    list_filter = (
+        "is_active",
+        "is_featured",
+        "needs_product_photo",
+        "industry",
+        "style",
+        "campaign_type",
+        "categories",
+    )
     search_fields = ("name", "slug", "description")
     readonly_fields = (
         "id",

@@ -43,6 +43,11 @@ class GalleryQuerySerializer(serializers.Serializer):
         help_text="Templates laid out for this format by hand (every template has all four, adapted where needed).",
     )
     favorites = serializers.BooleanField(required=False, default=False, help_text="Only your favourites.")
+    no_product_photo = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Only templates that need no product photo (no image slot for your product).",
+    )
     sort = serializers.ChoiceField(
         choices=Sort.CHOICES,
         required=False,
@@ -60,6 +65,7 @@ class GalleryQuerySerializer(serializers.Serializer):
             campaign_type=data.get("campaign_type", ""),
             format=data.get("designed_for", ""),
             favorites=data.get("favorites", False),
+            no_product_photo=data.get("no_product_photo", False),
             sort=data.get("sort", ""),
         )
 
@@ -82,6 +88,9 @@ class TemplateSerializer(serializers.Serializer):
     )
     is_featured = serializers.BooleanField()
     is_favorite = serializers.BooleanField()
+    needs_product_photo = serializers.BooleanField(
+        help_text="The template has an image slot for your product photo; its sample art is only a placeholder."
+    )
     usage_count = serializers.IntegerField()
     best_ctr = serializers.FloatField(
         allow_null=True, help_text="Impressions-weighted CTR of measured ads; null without data."

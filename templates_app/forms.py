@@ -31,6 +31,11 @@ class GalleryFilterForm(forms.Form):
         choices=[("", "Any format"), *((key, key) for key in FORMATS)],
     )
     favorites = forms.BooleanField(label="Only my favourites", required=False)
+    no_product_photo = forms.BooleanField(
+        label="No product photo needed",
+        required=False,
+        help_text="Templates that work without a photo of your product.",
+    )
     sort = forms.ChoiceField(label="Sort by", required=False, choices=Sort.CHOICES)
 
     def __init__(self, *args, categories: list[Category], **kwargs):
@@ -49,6 +54,7 @@ class GalleryFilterForm(forms.Form):
             format=data.get("format", ""),
             q=data.get("q", ""),
             favorites=bool(data.get("favorites")),
+            no_product_photo=bool(data.get("no_product_photo")),
             sort=data.get("sort", ""),
         )
 

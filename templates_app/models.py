@@ -57,6 +57,11 @@ class AdTemplate(MutableModel):
     spec_version = models.PositiveIntegerField(default=0)
     native_formats = models.JSONField(default=list, blank=True, help_text="Formats the spec lays out itself.")
     adapted_formats = models.JSONField(default=list, blank=True, help_text="Formats adapted from a native one.")
+    # Derived from the spec by the template service (an image slot with the role "product"): the
+    # gallery's "needs no product photo" filter and the customise page's photo-first layout read it.
+    needs_product_photo = models.BooleanField(
+        default=False, editable=False, help_text="The spec has an image slot for the user's product photo."
+    )
 
     # Renders of the current spec with the slots' default content (WebP): a 1:1 thumbnail for
     # the gallery, and {format key: storage name} previews for the detail page.
@@ -93,6 +98,8 @@ class AdTemplate(MutableModel):
             models.Index(fields=["is_active", "-is_featured", "-created_at"], name="templates_active_featured"),
             models.Index(fields=["is_active", "-created_at"], name="templates_active_newest"),
             models.Index(fields=["is_active", "-usage_count"], name="templates_active_used"),
+            # The gallery's "needs no product photo" filter, over active templates.
+            models.Index(fields=["is_active", "needs_product_photo"], name="templates_active_photo"),
         ]
 
     def __str__(self) -> str:

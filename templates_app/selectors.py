@@ -90,6 +90,7 @@ class GalleryFilters:
     format: str = ""
     q: str = ""
     favorites: bool = False
+    no_product_photo: bool = False  # only templates that need no product photo of the user's
     sort: str = ""
 
     def __post_init__(self) -> None:
@@ -110,10 +111,21 @@ class GalleryFilters:
     @property
     def active(self) -> bool:
         """Whether anything narrows the gallery (the sort does not)."""
-        return any([self.category, self.industry, self.style, self.campaign_type, self.format, self.q, self.favorites])
+        return any(
+            [
+                self.category,
+                self.industry,
+                self.style,
+                self.campaign_type,
+                self.format,
+                self.q,
+                self.favorites,
+                self.no_product_photo,
+            ]
+        )
 
     def without(self, name: str) -> "GalleryFilters":
-        return replace(self, **{name: False if name == "favorites" else ""})
+        return replace(self, **{name: False if name in ("favorites", "no_product_photo") else ""})
 
 
 def _visible_templates(user) -> QuerySet[AdTemplate]:
@@ -224,6 +236,8 @@ def gallery_templates(*, user, filters: GalleryFilters) -> QuerySet[AdTemplate]:
             templates = templates.filter(native_formats__contains=[filters.format])
         else:
             templates = templates.filter(native_formats__icontains=f'"{filters.format}"')
+    if filters.no_product_photo:
+        templates = templates.filter(needs_product_photo=False)
     if filters.favorites:
         templates = templates.filter(is_favorite=True)
     if filters.q:

@@ -57,6 +57,7 @@ def _query(filters: GalleryFilters, **changes) -> str:
         "campaign_type": filters.campaign_type,
         "format": filters.format,
         "favorites": "1" if filters.favorites else "",
+        "no_product_photo": "1" if filters.no_product_photo else "",
         "sort": filters.sort if filters.sort not in ("featured", "relevance") else "",
         **changes,
     }
@@ -78,6 +79,7 @@ def _active_filters(form: GalleryFilterForm, filters: GalleryFilters) -> list[di
         "campaign_type": dict(form.fields["campaign_type"].choices).get(filters.campaign_type, ""),
         "format": f"Designed for {filters.format}",
         "favorites": "Favourites",
+        "no_product_photo": "No product photo needed",
     }
     chips = []
     for name, label in labels.items():
@@ -100,7 +102,7 @@ def index(request):
         "templates": page.object_list,
         "query": _query(filters),
         "active_filters": _active_filters(form, filters),
-        "all_filter_names": "q category industry style campaign_type format favorites",
+        "all_filter_names": "q category industry style campaign_type format favorites no_product_photo",
         "format_icons": FORMAT_ICONS,
         # "Recommended" (no value) is featured first when browsing and best match when searching.
         "sort_choices": [

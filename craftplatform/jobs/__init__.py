@@ -7,6 +7,7 @@ a concrete subclass of the abstract model `craftplatform.jobs.models.Job`:
         job_task = "campaigns.tasks.publishing.publish_task"      # sent by name, takes the id
         max_attempts_setting = "PUBLISH_MAX_ATTEMPTS"              # optional; JOBS_MAX_ATTEMPTS
         lease_seconds_setting = "PUBLISH_LEASE_SECONDS"            # optional; JOBS_LEASE_SECONDS
+        queue_priority_field = "priority"                          # optional: message priority (0 first)
 
         def job_hold_ids(self): return [self.hold_id]            # optional: holds to capture
         def on_job_failed(self): ...; return ["fields", "set"]   # optional: clean-up on failure

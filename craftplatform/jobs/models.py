@@ -56,6 +56,9 @@ class Job(MutableModel):
     # tell the user. Every way a job fails sends it (the worker's failure, the sweep's time-outs,
     # holds found released at the claim); a cancelled job does not: its owner asked for that.
     failure_notice_task: ClassVar[str] = ""
+    # The field holding the job's queue priority, sent as the task message's priority (Celery on
+    # Redis: 0 is served first, 9 last; see craftplatform.celery). Empty: messages carry none.
+    queue_priority_field: ClassVar[str] = ""
 
     class Meta:
         abstract = True

@@ -78,15 +78,27 @@ def _registered_task(name: str) -> Any:
     return task
 
 
+def _message_priority(model: type[Job], job_id: Any) -> int | None:
+    """The job's queue priority as stored on its row (paid plans first), for every send of it:
+    the first, a retry, the sweep's resend."""
+    if not model.queue_priority_field:
+        return None
+    return model._default_manager.filter(pk=job_id).values_list(model.queue_priority_field, flat=True).first()
+
+
 def _send(model: type[Job], job_id: Any, countdown: float | None) -> None:
     try:
+        options: dict[str, Any] = {"countdown": countdown}
+        priority = _message_priority(model, job_id)
+        if priority is not None:
+            options["priority"] = priority
         # By name: the registered task when this process knows it (so eager mode runs it inline),
         # else a plain message for the workers.
         task = _registered_task(model.job_task)
         if task is not None:
-            task.apply_async(args=[str(job_id)], countdown=countdown)
+            task.apply_async(args=[str(job_id)], **options)
         else:
-            celery_app.send_task(model.job_task, args=[str(job_id)], countdown=countdown)
+            celery_app.send_task(model.job_task, args=[str(job_id)], **options)
     except Exception:
         logger.warning(
             "could not send job; the sweep will send it again",

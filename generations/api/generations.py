@@ -15,6 +15,7 @@ from craftplatform.api_schema import errors
 from generations import selectors
 from generations.api import library, waiting
 from generations.models import VariationKind
+from generations.services import cancel as cancel_services
 from generations.services import generation as generation_services
 from templates_app.models import AdTemplate
 from templates_app.spec import FORMAT_KEYS
@@ -196,3 +197,15 @@ class GenerationVariationView(APIView):
             request_key=serializer.validated_data.get("request_key") or None,
         )
         return Response(_serialised(request, [child.pk])[0], status=status.HTTP_201_CREATED)
+
+
+class GenerationCancelView(APIView):
+    """Cancel a generation that has not started: its held credits go back, no files are made, and its
+    status becomes "cancelled". Cancelling it again answers the same; a generation already running or
+    finished is refused with 409 (`job_running`, `job_finished`)."""
+
+    @extend_schema(request=None, responses={200: library.GenerationSerializer})
+    @errors(409)
+    def post(self, request, generation_id):
+        generation = cancel_services.cancel_generation(user=request.user, generation_id=generation_id)
+        return Response(_serialised(request, [generation.pk])[0])

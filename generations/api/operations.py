@@ -4,6 +4,7 @@
     POST /api/v1/images/                      upload one or more images (multipart, field `file`)
     POST /api/v1/images/<id>/operations/      upscale, remove the background of, or vectorize an image
     GET  /api/v1/operations/<id>/             an operation's status and result
+    POST /api/v1/operations/<id>/cancel/      cancel an operation that has not started (holds released)
 
 Another user's image or operation answers 404; a refused request 400 with `detail` and `code`;
 not enough credits 402 (domain errors propagate to the API's exception handler, which shapes them).
@@ -21,6 +22,7 @@ from craftplatform.api_schema import errors
 from generations import selectors
 from generations.api.library import AssetSerializer
 from generations.models import AssetKind, ImageOperation, OperationType
+from generations.services import cancel as cancel_services
 from generations.services import operations as services
 
 
@@ -120,4 +122,14 @@ class OperationView(APIView):
     @extend_schema(responses=ImageOperationSerializer)
     def get(self, request, operation_id):
         operation = selectors.get_operation_for_user(user=request.user, operation_id=operation_id)
+        return Response(ImageOperationSerializer(operation, context={"request": request}).data)
+
+
+class OperationCancelView(APIView):
+    @extend_schema(request=None, responses={200: ImageOperationSerializer})
+    @errors(409)
+    def post(self, request, operation_id):
+        """Cancel an operation that has not started: its held credits go back and no file is made.
+        Again on a cancelled one answers the same; a running or finished one is refused with 409."""
+        operation = cancel_services.cancel_operation(user=request.user, operation_id=operation_id)
         return Response(ImageOperationSerializer(operation, context={"request": request}).data)

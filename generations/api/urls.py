@@ -19,6 +19,11 @@ urlpatterns: list = [
         generations.GenerationVariationView.as_view(),
         name="api-generation-variations",
     ),
+    path(
+        "generations/<uuid:generation_id>/cancel/",
+        generations.GenerationCancelView.as_view(),
+        name="api-generation-cancel",
+    ),
     path("generations/<uuid:generation_id>/", library.GenerationDetailView.as_view(), name="api-generation-detail"),
     path("generations/<uuid:generation_id>/rate/", library.GenerationRateView.as_view(), name="api-generation-rate"),
     path(
@@ -51,6 +56,11 @@ urlpatterns: list = [
     path("images/", operations.ImageListView.as_view(), name="api-images"),
     path("images/<uuid:asset_id>/operations/", operations.RequestOperationView.as_view(), name="api-image-operations"),
     path("operations/<uuid:operation_id>/", operations.OperationView.as_view(), name="api-operation"),
+    path(
+        "operations/<uuid:operation_id>/cancel/",
+        operations.OperationCancelView.as_view(),
+        name="api-operation-cancel",
+    ),
     # storage.py: the storage quota (issue 11).
     path("storage/", storage.StorageView.as_view(), name="api-storage"),
 ]

@@ -34,6 +34,7 @@ from generations.models import Asset, AssetKind, AssetStatus, ImageOperation, Op
 from generations.naming import readable_file_name
 from generations.selectors import get_asset_for_user
 from generations.services import assets as asset_services
+from generations.services import priority as priority_services
 from generations.services import providers as provider_services
 from generations.services.uploads import (  # noqa: F401 (re-exported: callers upload through here too)
     MAX_FILES_PER_UPLOAD,
@@ -175,6 +176,7 @@ def request_image_operation(
                 credits_quoted=priced.total,
                 hold=hold,
                 request_key=request_key,
+                priority=priority_services.queue_priority(user=user),  # paid plans first
                 **jobs.queued_fields(),
             )
             jobs.enqueue(ImageOperation, operation_id)

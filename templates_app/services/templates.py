@@ -21,7 +21,15 @@ from templates_app import search_terms
 from templates_app.errors import TemplateSpecError, TextDoesNotFit
 from templates_app.models import AdCategory, AdTemplate, Category, TemplateSpecVersion
 from templates_app.renderer import BrandStyle, RenderInputs, encode_image, render_ad
-from templates_app.spec import FORMAT_KEYS, FORMATS, SpecWarning, complete_formats, lint_layout, validate_spec
+from templates_app.spec import (
+    FORMAT_KEYS,
+    FORMATS,
+    SpecWarning,
+    complete_formats,
+    lint_layout,
+    needs_product_photo,
+    validate_spec,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -308,6 +316,7 @@ def _save_locked(template, prepared, categories, actor, files, force_render, req
     template.render_spec = prepared.render_spec
     template.native_formats = prepared.native_formats
     template.adapted_formats = prepared.adapted_formats
+    template.needs_product_photo = needs_product_photo(prepared.spec)
     primary = FORMATS[prepared.native_formats[0]]
     template.format, template.width, template.height = primary.key, primary.width, primary.height
     if spec_changed:

@@ -19,6 +19,7 @@ from .formats import (
 from .lint import SpecWarning, lint_format_layout, lint_layout
 from .order import ordered_slot_names
 from .schema import validate_spec
+from .slots import needs_product_photo, product_photo_slots
 
 __all__ = [
     "BRAND_COLOR_KEYS",
@@ -40,6 +41,8 @@ __all__ = [
     "lint_format_layout",
     "lint_layout",
     "nearest_format",
+    "needs_product_photo",
     "ordered_slot_names",
+    "product_photo_slots",
     "validate_spec",
 ]

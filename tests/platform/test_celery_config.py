@@ -89,7 +89,8 @@ def test_time_limits_and_visibility_timeout_come_from_settings(redis_limits):
     assert conf["task_time_limit"] == 900
     assert conf["task_soft_time_limit"] == 840
     assert conf["broker_url"] == "redis://127.0.0.1:6379/0"
-    assert conf["broker_transport_options"] == {"visibility_timeout": 3600}
+    # One Redis list per message priority (0 served first): paid plans' jobs go first (issue 12, item 17).
+    assert conf["broker_transport_options"] == {"visibility_timeout": 3600, "priority_steps": list(range(10))}
 
 
 def test_the_filesystem_broker_keeps_its_messages_in_the_broker_folder(settings, tmp_path):

@@ -23,6 +23,7 @@ from generations.errors import GenerationNotRetryable, InvalidGenerationRequest,
 from generations.models import Asset, Generation, GenerationStatus, VariationKind
 from generations.services import assets as asset_services
 from generations.services import operations as operation_services
+from generations.services import priority as priority_services
 from generations.services import providers as provider_services
 from templates_app import selectors as template_selectors
 from templates_app.models import AdTemplate
@@ -250,6 +251,7 @@ def _create_generation(
         watermarked=watermarked,
         progress=dict.fromkeys(customization["formats"], "queued"),
         request_key=request_key,
+        priority=priority_services.queue_priority(user=user),  # paid plans first (issue 12, item 17)
         **jobs.queued_fields(now),
     )
     ai = customization["ai"]
