@@ -43,8 +43,9 @@ from credits.models import (
     UserSubscription,
 )
 from credits.services import plans
-from credits.services.ledger import get_or_open_account, grant_credits, take_back_credits
+from credits.services.ledger import get_or_open_account, grant_credits
 from credits.services.stripe_values import id_of, to_amount, to_cents
+from credits.services.take_backs import take_back_credits
 
 logger = logging.getLogger(__name__)
 
