@@ -25,7 +25,9 @@ from tests.factories import UserFactory
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 HOLD_FIELDS = [field.attname for field in CreditHold._meta.concrete_fields]
 ENTRY_FIELDS = [field.attname for field in CreditTransaction._meta.concrete_fields]
-ACCOUNT_FIELDS = [field.attname for field in CreditAccount._meta.concrete_fields if field.attname not in {"id", "user_id"}]
+ACCOUNT_FIELDS = [
+    field.attname for field in CreditAccount._meta.concrete_fields if field.attname not in {"id", "user_id"}
+]
 # Columns that name the row, its account or its key: the rest must be equal on both paths.
 OWN = {"id", "account_id", "transaction_id", "idempotency_key", "reference_id"}
 
