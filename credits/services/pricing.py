@@ -176,9 +176,11 @@ def hold_for_operation(
 ) -> tuple[CreditHold, Quote]:
     """Price the action, check the user may do it, and hold its credits; raises a DomainError otherwise.
 
-    The path every paid job takes at its request: the price and the plan are read once, and
-    the limits and what is available are checked under the account lock that takes the hold
-    (`quote` is for pages, which show the price before anything is held).
+    The path every paid job takes at its request: the price and the plan's tier are one read,
+    and the limits and what is available are checked under the account lock that takes the
+    hold (on PostgreSQL one statement, credits/services/hold_statements.py, unless the rule has
+    a daily limit to count under the lock). `quote` is for pages, which show the price before
+    anything is held.
     """
     if quantity < 1:
         raise OperationNotAllowed("Choose at least one.")

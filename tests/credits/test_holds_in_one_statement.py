@@ -38,12 +38,6 @@ def frozen(time_machine):
     return time_machine
 
 
-@pytest.fixture
-def postgresql_only(database_vendor):
-    if database_vendor != "postgresql":
-        pytest.skip("the one-statement path is PostgreSQL's; SQLite always takes the general path")
-
-
 def _row(instance, fields) -> dict:
     return {name: getattr(instance, name) for name in fields}
 
@@ -136,8 +130,9 @@ def test_both_paths_write_the_same_rows_column_by_column(frozen, outcome):
     assert reconcile.find_discrepancies() == []
 
 
+@pytest.mark.postgres  # the one-statement path is PostgreSQL's; SQLite always takes the general path
 @pytest.mark.django_db
-def test_a_paid_job_sends_one_statement_to_hold_and_one_to_settle(user, postgresql_only, settings):
+def test_a_paid_job_sends_one_statement_to_hold_and_one_to_settle(user, settings):
     settings.CREDITS_DAILY_ALLOWANCE = True
     PricingRule.objects.filter(operation="generate_format").update(rate_limit_per_minute=None)
     services.get_or_open_account(user=user)
