@@ -134,7 +134,9 @@ LIVE_STATUSES = sorted(status.value for status in LIVE_SUBSCRIPTION_STATUSES)  #
 
 def _price_for(*, user: User, operation: str) -> _Price | None:
     with connection.cursor() as cursor:
-        cursor.execute(PRICE_AND_TIER_SQL, [user.pk, *LIVE_STATUSES, operation])
+        # The key as the backend stores it (SQLite keeps UUIDs as hex text).
+        user_id = User._meta.pk.get_db_prep_value(user.pk, connection)
+        cursor.execute(PRICE_AND_TIER_SQL, [user_id, *LIVE_STATUSES, operation])
         row = cursor.fetchone()
     if row is None:
         return None
