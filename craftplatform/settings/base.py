@@ -127,6 +127,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+# The credit statements every paid job sends (craftplatform/db_statements.py) are prepared on the
+# server: psycopg prepares only on a connection with a prepare threshold, which Django leaves unset
+# (None) unless OPTIONS sets one. The ORM's own queries use Django's client-side binding cursor,
+# which never prepares, so the threshold changes nothing else. Switch off behind a pooler in
+# transaction mode that cannot carry prepared statements (PgBouncer before 1.21).
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_PREPARED_STATEMENTS:
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)  # psycopg's default
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if REDIS_URL:

@@ -21,7 +21,9 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import connection
+from psycopg.types.numeric import Int4
 
+from craftplatform.db_statements import statement_cursor
 from credits.constants import HoldStatus, TransactionType
 from credits.models import CreditAccount, CreditHold, CreditTransaction
 
@@ -240,17 +242,17 @@ def hold(
         "id": uuid.uuid4(),
         "now": now,
         "user_id": user_id,
-        "amount": amount,
+        "amount": Int4(amount),
         "reference_type": reference_type,
         "reference_id": reference_id,
         "operation": operation,
-        "quantity": quantity,
+        "quantity": Int4(quantity),
         "key": idempotency_key,
         "description": description,
         "expires_at": expires_at,
         "today": today,
     }
-    with connection.cursor() as cursor:
+    with statement_cursor() as cursor:
         cursor.execute(_sql("hold" if today is None else "hold_today_granted"), parameters)
         row = cursor.fetchone()
     if row is None:
@@ -262,12 +264,12 @@ def capture(*, hold_id: Any, amount: int | None, description: str, now: datetime
     """Charge a held hold (all of it, or `amount` > 0 of it) with its usage entry; the settled hold or None."""
     parameters = {
         "hold_id": hold_id,
-        "amount": amount,
+        "amount": None if amount is None else Int4(amount),
         "description": description,
         "now": now,
         "entry_id": uuid.uuid4(),
     }
-    with connection.cursor() as cursor:
+    with statement_cursor() as cursor:
         cursor.execute(_sql("capture" if amount is None else "capture_part"), parameters)
         row = cursor.fetchone()
     return None if row is None else _hold_from(row)
@@ -275,7 +277,7 @@ def capture(*, hold_id: Any, amount: int | None, description: str, now: datetime
 
 def release(*, hold_id: Any, now: datetime) -> CreditHold | None:
     """Give a held hold's credits back; the settled hold, or None."""
-    with connection.cursor() as cursor:
+    with statement_cursor() as cursor:
         cursor.execute(_sql("release"), {"hold_id": hold_id, "now": now})
         row = cursor.fetchone()
     return None if row is None else _hold_from(row)

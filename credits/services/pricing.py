@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from craftplatform import ratelimit
+from craftplatform.db_statements import statement_cursor
 from credits.constants import LIVE_SUBSCRIPTION_STATUSES, TIER_ORDER, HoldStatus, Operation, Tier
 from credits.errors import OperationNotAllowed
 from credits.models import CreditAccount, CreditHold, PricingRule
@@ -133,7 +134,7 @@ LIVE_STATUSES = sorted(status.value for status in LIVE_SUBSCRIPTION_STATUSES)  #
 
 
 def _price_for(*, user: User, operation: str) -> _Price | None:
-    with connection.cursor() as cursor:
+    with statement_cursor() as cursor:
         # The key as the backend stores it (SQLite keeps UUIDs as hex text).
         user_id = User._meta.pk.get_db_prep_value(user.pk, connection)
         cursor.execute(PRICE_AND_TIER_SQL, [user_id, *LIVE_STATUSES, operation])

@@ -32,6 +32,13 @@ ACCOUNT_FIELDS = [
 OWN = {"id", "account_id", "transaction_id", "idempotency_key", "reference_id"}
 
 
+@pytest.fixture(autouse=True, params=[True, False], ids=["prepared", "not prepared"])
+def prepared_statements(request, settings):
+    """Every test here runs with the hot statements prepared on the server (the default) and without."""
+    settings.DATABASE_PREPARED_STATEMENTS = request.param
+    return request.param
+
+
 @pytest.fixture
 def frozen(time_machine):
     time_machine.move_to(NOW, tick=False)
