@@ -1,6 +1,6 @@
 """The credit work of one job, per second, through the product's services and by hand in the same run.
 
-    .venv/bin/python benchmarks/credits_spend.py [--clients 8] [--seconds 4] [--warmup 1] [--keep]
+    .venv/bin/python benchmarks/credits_spend.py [--clients 8] [--seconds 4] [--warmup 1] [--keep] [--server-binding]
 
 What the product does with credits for each job (DESIGN.md section 5: jobs hold, then capture or
 release), three workloads:
@@ -11,10 +11,15 @@ release), three workloads:
 - image operation: an upscale's hold, then its capture.
 
 Each workload runs through the services (`credits.services`, the functions generations/services
-call) and then as the same statements written by hand through psycopg: read the price and the
-user's plan; BEGIN; lock the account; look the key up; reserve; insert the hold; COMMIT; then find
-the hold's account; BEGIN; lock the account and the hold; update the balance; insert the ledger
-entry; settle the hold; COMMIT (or, on failure, unreserve and mark the hold released). Each client is its own process with its own connection and its own account.
+call) and then as the same statements sent by hand through psycopg: read the price and the user's
+tier (one SELECT); hold (one statement: lock the account, check, insert the hold, reserve); capture
+(one statement: lock account then hold, charge, insert the ledger entry, settle) or release (one
+statement). The hand-written side sends the product's own statement texts with the same parameters,
+bound on the client as Django binds them; --server-binding binds them on the server instead
+(psycopg's default, which also prepares a statement after its fifth run on a connection: Django
+turns preparing off by default, for connection poolers). Each client is its own process with its
+own connection and its own account; every account's first paid action of the day (which grants the
+day's free credits through the general path) is taken before the clock starts, on both sides.
 
 Needs PostgreSQL. DATABASE_URL (default postgres://postgres@127.0.0.1:5432/craftads_bench) names the
 database; it must have "bench" in its name (--any-database to override), is created when missing
@@ -24,13 +29,13 @@ prices (a benchmark user runs thousands of jobs a minute); the checks still run.
 """
 
 import argparse
-import json
 import math
 import multiprocessing
 import os
 import sys
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -50,49 +55,11 @@ WORKLOADS = [
     ("image operation (upscale): hold, capture", "upscale", 1, "capture"),
 ]
 
-RAW_PRICE = "SELECT base_cost, tier_multipliers, enabled FROM credits_pricingrule WHERE operation = %s"
-# The user's plan (its tier prices the job): the live subscription's, else the free plan.
-RAW_LIVE_PLAN = """
-SELECT p.tier FROM credits_usersubscription s JOIN credits_subscriptionplan p ON p.id = s.plan_id
- WHERE s.account_id = %s AND s.status IN ('active', 'trialing', 'past_due')
- ORDER BY s.current_period_end DESC, s.created_at DESC LIMIT 1
-"""
-RAW_FREE_PLAN = (
-    "SELECT tier FROM credits_subscriptionplan WHERE tier = 'free' AND is_active ORDER BY display_order, price LIMIT 1"
-)
-RAW_HOLD_BY_KEY = "SELECT id FROM credits_credithold WHERE idempotency_key = %s"
-RAW_ACCOUNT_OF_HOLD = "SELECT account_id FROM credits_credithold WHERE id = %s"
-RAW_LOCK_ACCOUNT = "SELECT balance, reserved FROM credits_creditaccount WHERE id = %s FOR UPDATE"
-RAW_RESERVE = "UPDATE credits_creditaccount SET reserved = reserved + %s, updated_at = now() WHERE id = %s"
-RAW_INSERT_HOLD = """
-INSERT INTO credits_credithold (
-    id, created_at, updated_at, account_id, amount, status, captured_amount, transaction_id, reference_type,
-    reference_id, operation, quantity, idempotency_key, description, expires_at, resolved_at
-) VALUES (%s, now(), now(), %s, %s, 'held', NULL, NULL, 'benchmark', %s, %s, %s, %s, '', now() + interval '1 hour', NULL)
-"""
-RAW_LOCK_HOLD = "SELECT amount, status FROM credits_credithold WHERE id = %s FOR UPDATE"
-RAW_CHARGE = """
-UPDATE credits_creditaccount
-   SET balance = balance - %(amount)s, reserved = reserved - %(amount)s,
-       lifetime_spent = lifetime_spent + %(amount)s, updated_at = now()
- WHERE id = %(account)s
-"""
-RAW_INSERT_ENTRY = """
-INSERT INTO credits_credittransaction (
-    id, created_at, account_id, type, amount, balance_before, balance_after, reference_type, reference_id,
-    operation, idempotency_key, request_fingerprint, expires_at, description, metadata, actor_id, actor_label
-) VALUES (%s, now(), %s, 'usage', %s, %s, %s, 'benchmark', %s, %s, %s, '', NULL, '', %s, NULL, 'system')
-"""
-RAW_SETTLE_CAPTURED = """
-UPDATE credits_credithold SET status = 'captured', captured_amount = %s, transaction_id = %s, resolved_at = now(),
-       updated_at = now() WHERE id = %s
-"""
-RAW_UNRESERVE = "UPDATE credits_creditaccount SET reserved = reserved - %s, updated_at = now() WHERE id = %s"
-RAW_SETTLE_RELEASED = (
-    "UPDATE credits_credithold SET status = 'released', resolved_at = now(), updated_at = now() WHERE id = %s"
-)
 
-
+# The hand-written side sends the product's own statement texts (credits/services/pricing.py and
+# hold_statements.py, read once in the parent after django.setup() and handed to each client), so
+# both sides send the same statements, the same number of them, with the same parameters: what
+# differs is the Python around them (the services, Django's cursor, building the rows returned).
 def database_name(url: str) -> str:
     return urlsplit(url).path.lstrip("/")
 
@@ -166,73 +133,67 @@ def service_client(url, target, workload, start, warmup, seconds, results) -> No
     results.put(timed_loop(job, warmup, seconds))
 
 
-def raw_client(url, target, workload, start, warmup, seconds, results) -> None:
+def raw_client(url, target, workload, start, warmup, seconds, results, statements) -> None:
     _, operation, quantity, outcome = workload
-    account_id = target["account_id"]
+    user_id = target["user_id"]
+    tiers = statements["tiers"]
     serial = iter(range(10**12))
-    with psycopg.connect(url, autocommit=True) as connection:
+    # Django sends its parameters bound on the client (psycopg's ClientCursor); so does this side,
+    # unless --server-binding (psycopg's default: bound on the server, prepared after 5 runs).
+    cursor_factory = psycopg.Cursor if statements["server_binding"] else psycopg.ClientCursor
+    with psycopg.connect(url, autocommit=True, cursor_factory=cursor_factory) as connection:
 
         def job() -> None:
             reference = f"{os.getpid()}-{next(serial)}"
-            base_cost, multipliers, enabled = connection.execute(RAW_PRICE, [operation]).fetchone()
-            if not enabled:
-                raise SystemExit(f"{operation} is switched off")
-            plan = connection.execute(RAW_LIVE_PLAN, [account_id]).fetchone()
-            tier = plan[0] if plan else connection.execute(RAW_FREE_PLAN).fetchone()[0]
+            row = connection.execute(statements["price"], [user_id, *statements["live"], operation]).fetchone()
+            _name, base_cost, multipliers, _daily, per_minute, minimum_tier, enabled, tier = row
+            tier = tier or "free"
+            if not enabled or tiers.index(tier) < tiers.index(minimum_tier) or per_minute or _daily is not None:
+                raise SystemExit(f"{operation} is switched off, above the plan or limited")
             amount = math.ceil(base_cost * float(multipliers.get(tier, 1.0))) * quantity
-            hold_id = uuid.uuid4()
-            key = f"benchmark:{reference}"
-            connection.execute("BEGIN")
-            balance, reserved = connection.execute(RAW_LOCK_ACCOUNT, [account_id]).fetchone()
-            if connection.execute(RAW_HOLD_BY_KEY, [key]).fetchone() is not None:
-                raise SystemExit("a key used twice")
-            if balance - reserved < amount:
-                raise SystemExit("out of credits")
-            connection.execute(RAW_RESERVE, [amount, account_id])
-            connection.execute(RAW_INSERT_HOLD, [hold_id, account_id, amount, reference, operation, quantity, key])
-            connection.execute("COMMIT")
-            # Completion knows the hold, not the account: find it, then lock account before hold.
-            (account_of_hold,) = connection.execute(RAW_ACCOUNT_OF_HOLD, [hold_id]).fetchone()
-            connection.execute("BEGIN")
-            balance, reserved = connection.execute(RAW_LOCK_ACCOUNT, [account_of_hold]).fetchone()
-            held, status = connection.execute(RAW_LOCK_HOLD, [hold_id]).fetchone()
-            if status != "held":
-                raise SystemExit("hold resolved twice")
+            now = datetime.now(UTC)
+            held = connection.execute(
+                statements["hold"],
+                {
+                    "id": uuid.uuid4(),
+                    "now": now,
+                    "user_id": user_id,
+                    "amount": amount,
+                    "reference_type": "benchmark",
+                    "reference_id": reference,
+                    "operation": operation,
+                    "quantity": quantity,
+                    "key": f"benchmark:{reference}",
+                    "description": f"{operation} × {quantity}",
+                    "expires_at": now + timedelta(hours=2),
+                    "today": statements["today"],
+                },
+            ).fetchone()
+            if held is None:
+                raise SystemExit("the hold was refused")
+            hold_id = held[1]
             if outcome == "capture":
-                entry_id = uuid.uuid4()
-                connection.execute(RAW_CHARGE, {"amount": held, "account": account_id})
-                connection.execute(
-                    RAW_INSERT_ENTRY,
-                    [
-                        entry_id,
-                        account_id,
-                        -held,
-                        balance,
-                        balance - held,
-                        reference,
-                        operation,
-                        f"hold-capture:{hold_id}",
-                        json.dumps({"hold_id": str(hold_id), "held": held}),
-                    ],
-                )
-                connection.execute(RAW_SETTLE_CAPTURED, [held, entry_id, hold_id])
+                parameters = {"hold_id": hold_id, "amount": None, "description": "", "now": datetime.now(UTC)}
+                settled = connection.execute(statements["capture"], {**parameters, "entry_id": uuid.uuid4()}).fetchone()
             else:
-                connection.execute(RAW_UNRESERVE, [held, account_id])
-                connection.execute(RAW_SETTLE_RELEASED, [hold_id])
-            connection.execute("COMMIT")
+                settled = connection.execute(
+                    statements["release"], {"hold_id": hold_id, "now": datetime.now(UTC)}
+                ).fetchone()
+            if settled is None:
+                raise SystemExit("the hold was not settled")
 
         job()
         start.wait()
         results.put(timed_loop(job, warmup, seconds))
 
 
-def run_round(url, client, targets, workload, *, warmup, seconds) -> float:
+def run_round(url, client, targets, workload, *, warmup, seconds, extra=()) -> float:
     """Start one process per target, release them together, and return jobs per second."""
     context = multiprocessing.get_context("spawn")
     start = context.Barrier(len(targets))
     results = context.Queue()
     processes = [
-        context.Process(target=client, args=(url, target, workload, start, warmup, seconds, results))
+        context.Process(target=client, args=(url, target, workload, start, warmup, seconds, results, *extra))
         for target in targets
     ]
     for process in processes:
@@ -252,6 +213,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured time before it")
     parser.add_argument("--keep", action="store_true", help="keep a database this run created")
     parser.add_argument("--any-database", action="store_true", help="allow a database without 'bench' in its name")
+    parser.add_argument(
+        "--server-binding",
+        action="store_true",
+        help="bind the hand-written side's parameters on the server (psycopg's default, prepared after 5 runs) "
+        "instead of on the client as Django sends them",
+    )
     options = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)
@@ -264,17 +231,30 @@ def main() -> None:
         )
     created = ensure_database(url)
     setup_django(url)
-    from django.core.management import call_command  # these imports need django.setup()
+    from django.conf import settings  # these imports need django.setup()
+    from django.core.management import call_command
     from django.db import connections
+    from django.utils import timezone
 
     from accounts.models import User
-    from credits.constants import HoldStatus, TransactionType
+    from credits.constants import TIER_ORDER, HoldStatus, TransactionType
     from credits.models import CreditHold, PricingRule
-    from credits.services import grant_credits, reconcile
+    from credits.services import grant_credits, hold_for_operation, hold_statements, pricing, reconcile, release_hold
 
     call_command("migrate", verbosity=0, interactive=False)
     PricingRule.objects.update(rate_limit_per_minute=None, daily_limit=None)
     run = uuid.uuid4().hex[:8]
+    daily = bool(settings.CREDITS_DAILY_ALLOWANCE)
+    statements = {
+        "price": pricing.PRICE_AND_TIER_SQL,
+        "live": pricing.LIVE_STATUSES,
+        "tiers": [tier.value for tier in TIER_ORDER],
+        "hold": hold_statements.hold_sql(daily_allowance=daily),
+        "capture": hold_statements.capture_sql(partial=False),
+        "release": hold_statements.release_sql(),
+        "today": timezone.localdate() if daily else None,
+        "server_binding": options.server_binding,
+    }
 
     def funded_targets(count: int, label: str) -> list[dict]:
         targets = []
@@ -287,6 +267,11 @@ def main() -> None:
                 idempotency_key=f"benchmark:{run}:{user.pk}",
                 description="Benchmark credits",
             )
+            # The day's first paid action grants the day's free credits (the general path), on both sides.
+            first, _ = hold_for_operation(
+                user=user, operation="upscale", quantity=1, reference_type="benchmark", reference_id=f"{run}-first"
+            )
+            release_hold(hold_id=first.pk)
             targets.append({"user_id": user.pk, "account_id": user.credit_account.pk})
         return targets
 
@@ -302,7 +287,15 @@ def main() -> None:
                 url, service_client, service_targets, workload, warmup=options.warmup, seconds=options.seconds
             )
             print(f"{label}: by hand …", flush=True)
-            raw = run_round(url, raw_client, raw_targets, workload, warmup=options.warmup, seconds=options.seconds)
+            raw = run_round(
+                url,
+                raw_client,
+                raw_targets,
+                workload,
+                warmup=options.warmup,
+                seconds=options.seconds,
+                extra=(statements,),
+            )
             rows.append((label, service, raw))
 
         problems = reconcile.find_discrepancies()
@@ -315,7 +308,9 @@ def main() -> None:
             drop_database(url)
 
     print()
+    binding = "server-side (psycopg's default)" if options.server_binding else "client-side, as Django sends them"
     print(f"credit work per job, {options.clients} processes, {options.seconds:g} s after {options.warmup:g} s warm-up")
+    print(f"hand-written side: the product's statement texts, parameters bound {binding}")
     print(f"{'workload':<44} {'services jobs/s':>16} {'by hand jobs/s':>15} {'services/hand':>14}")
     for label, service, raw in rows:
         print(f"{label:<44} {service:>16.0f} {raw:>15.0f} {service / raw:>13.0%}")

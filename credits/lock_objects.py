@@ -1,6 +1,7 @@
 """Row locks on credit accounts, always taken in primary-key order so two transactions never deadlock.
 
-A plain spend on PostgreSQL takes its one row lock by updating the row (credits/services/ledger.py).
+On PostgreSQL the usual hold, capture and release lock their one account row inside one statement
+(credits/services/hold_statements.py).
 """
 
 from collections.abc import Iterable

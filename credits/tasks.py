@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from credits.services import billing, release_expired_holds
+from credits.services import receipts, release_expired_holds, subscriptions
 from credits.services.reconcile import find_discrepancies
 
 logger = logging.getLogger(__name__)
@@ -28,12 +28,12 @@ def reconcile_credits_task() -> int:
 
 @shared_task(name="credits.tasks.expire_ended_plan_credits_task")
 def expire_ended_plan_credits_task() -> int:
-    return billing.expire_ended_plan_credits()
+    return subscriptions.expire_ended_plan_credits()
 
 
 @shared_task(name="credits.tasks.send_unsent_receipts_task")
 def send_unsent_receipts_task() -> int:
-    queued = billing.send_unsent_receipts()
+    queued = receipts.send_unsent_receipts()
     if queued:
         logger.warning("Enqueued receipts the broker could not take at commit", extra={"count": queued})
     return queued

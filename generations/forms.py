@@ -8,7 +8,7 @@ from django.conf import settings
 from generations.models import Asset, AssetKind, AssetStatus, VariationKind
 from generations.services.generation import OUTPUT_FORMATS, GenerationRequest, background_slot
 from templates_app.spec import FORMAT_KEYS, FORMATS, ordered_slot_names
-from templates_app.spec.schema import HEX_COLOR
+from templates_app.spec.values import HEX_COLOR
 
 FORMAT_USES = {"1:1": "Feed", "4:5": "Feed, portrait", "9:16": "Stories and Reels", "16:9": "Video and right column"}
 FORMAT_LABELS = {key: f"{key} · {FORMATS[key].width}×{FORMATS[key].height} · {FORMAT_USES[key]}" for key in FORMAT_KEYS}

@@ -11,15 +11,9 @@ import base64
 import hashlib
 from pathlib import Path
 
-import environ
 from csp.constants import NONCE, NONE, SELF
 
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"
-
-env = environ.Env()
-if (BASE_DIR / ".env").is_file():
-    env.read_env(str(BASE_DIR / ".env"), overwrite=False)
+from .env import BASE_DIR, REDIS_URL, VAR_DIR, env
 
 # A well-known development key: production.py refuses to start with it.
 DEFAULT_SECRET_KEY = "django-insecure-craftads-embedded-mode-only-do-not-use-in-production"  # noqa: S105
@@ -133,9 +127,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+# The credit statements every paid job sends (craftplatform/db_statements.py) are prepared on the
+# server: psycopg prepares only on a connection with a prepare threshold, which Django leaves unset
+# (None) unless OPTIONS sets one. The ORM's own queries use Django's client-side binding cursor,
+# which never prepares, so the threshold changes nothing else. Switch off behind a pooler in
+# transaction mode that cannot carry prepared statements (PgBouncer before 1.21).
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_PREPARED_STATEMENTS:
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)  # psycopg's default
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -401,71 +402,6 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 # ---------------------------------------------------------------------------
-# Product settings
-# ---------------------------------------------------------------------------
-PRODUCT_NAME = "CraftAds"
-CREDITS_SIGNUP_BONUS = env.int("CREDITS_SIGNUP_BONUS", default=20)
-# A hold nobody settles is released by the sweep after this long.
-CREDITS_HOLD_TTL_SECONDS = env.int("CREDITS_HOLD_TTL_SECONDS", default=2 * 60 * 60)
-# Daily free credits as each plan sets them (the free plan: 3). False gives none, whatever the plans say.
-CREDITS_DAILY_ALLOWANCE = env.bool("CREDITS_DAILY_ALLOWANCE", default=True)
-SUPPORT_EMAIL = env("SUPPORT_EMAIL", default="support@craftads.local")
-
-# Generations. A job holds its lease this long; the sweep re-queues (or, after the last attempt,
-# fails) a job whose lease ran out, releasing its hold.
-GENERATION_TIME_LIMIT_SECONDS = env.int("GENERATION_TIME_LIMIT_SECONDS", default=10 * 60)
-GENERATION_MAX_ATTEMPTS = env.int("GENERATION_MAX_ATTEMPTS", default=3)
-GENERATION_MAX_VARIATIONS = env.int("GENERATION_MAX_VARIATIONS", default=4)
-# --- Job runner (craftplatform.jobs; issue 10, jobs area) -------------------------------------
-# Attempts before a job fails (a kind may name its own setting), its lease, the retry backoff
-# (exponential with full jitter, capped), how long a queued job may wait for a worker before it
-# fails (keep it under CREDITS_HOLD_TTL_SECONDS), when an unclaimed message is sent again, and how
-# far past the lease a running job's holds are kept.
-JOBS_MAX_ATTEMPTS = env.int("JOBS_MAX_ATTEMPTS", default=3)
-JOBS_LEASE_SECONDS = env.int("JOBS_LEASE_SECONDS", default=10 * 60)
-JOBS_BACKOFF_BASE_SECONDS = env.float("JOBS_BACKOFF_BASE_SECONDS", default=10.0)
-JOBS_BACKOFF_MAX_SECONDS = env.float("JOBS_BACKOFF_MAX_SECONDS", default=300.0)
-JOBS_QUEUE_TIMEOUT_SECONDS = env.int("JOBS_QUEUE_TIMEOUT_SECONDS", default=90 * 60)
-JOBS_RESEND_AFTER_SECONDS = env.int("JOBS_RESEND_AFTER_SECONDS", default=20 * 60)
-JOBS_HOLD_GRACE_SECONDS = env.int("JOBS_HOLD_GRACE_SECONDS", default=30 * 60)
-# --- end job runner ---------------------------------------------------------------------------
-# Free-plan files are removed after this many days; paid plans' files are kept (seed 004).
-GENERATION_FREE_RETENTION_DAYS = env.int("GENERATION_FREE_RETENTION_DAYS", default=30)
-
-# AI providers (each also switched on in the admin). See README "AI providers".
-# OpenAI, or any server speaking its API (LocalAI, vLLM, Ollama, LM Studio): images and copy.
-OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
-OPENAI_BASE_URL = env("OPENAI_BASE_URL", default="https://api.openai.com/v1")
-OPENAI_IMAGE_MODEL = env("OPENAI_IMAGE_MODEL", default="gpt-image-1")
-# The sizes the image model accepts: the closest in shape is asked for, then cropped to the format.
-OPENAI_IMAGE_SIZES = env.list("OPENAI_IMAGE_SIZES", default=["1024x1024", "1536x1024", "1024x1536"])
-OPENAI_IMAGE_QUALITY = env("OPENAI_IMAGE_QUALITY", default="")  # blank: the model's default
-OPENAI_CHAT_MODEL = env("OPENAI_CHAT_MODEL", default="gpt-4o-mini")
-# A Stable Diffusion web UI (AUTOMATIC1111 or Forge) started with --api: images, upscaling and,
-# with its rembg extension, background removal.
-AUTOMATIC1111_URL = env("AUTOMATIC1111_URL", default="")
-AUTOMATIC1111_API_AUTH = env("AUTOMATIC1111_API_AUTH", default="")  # user:password, as given to --api-auth
-AUTOMATIC1111_MODEL = env("AUTOMATIC1111_MODEL", default="")  # checkpoint; blank: the one loaded
-AUTOMATIC1111_SAMPLER = env("AUTOMATIC1111_SAMPLER", default="DPM++ 2M")
-AUTOMATIC1111_STEPS = env.int("AUTOMATIC1111_STEPS", default=25)
-AUTOMATIC1111_MAX_SIDE = env.int("AUTOMATIC1111_MAX_SIDE", default=1024)
-AUTOMATIC1111_UPSCALER = env("AUTOMATIC1111_UPSCALER", default="R-ESRGAN 4x+")
-AUTOMATIC1111_REMBG_MODEL = env("AUTOMATIC1111_REMBG_MODEL", default="")  # e.g. u2net; blank: off
-# Every provider request: seconds to wait for the answer, largest answer and image accepted.
-AI_PROVIDER_TIMEOUT_SECONDS = env.float("AI_PROVIDER_TIMEOUT_SECONDS", default=120.0)
-AI_PROVIDER_MAX_RESPONSE_BYTES = env.int("AI_PROVIDER_MAX_RESPONSE_BYTES", default=64 * 1024 * 1024)
-AI_PROVIDER_MAX_IMAGE_PIXELS = env.int("AI_PROVIDER_MAX_IMAGE_PIXELS", default=64_000_000)
-
-# Stripe: buying credits and plans is switched on by the secret key. Without it the
-# packs and plans pages say buying is off and staff can still grant credits.
-STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
-STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
-# Only for pointing the SDK at a local Stripe fake (tests, demos); empty means Stripe itself.
-STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
-STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
-STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
-
-# ---------------------------------------------------------------------------
 # Security hardening (issue 11): API throttle, upload quotas, private media, CSP
 # ---------------------------------------------------------------------------
 # The API throttle counts with one atomic increment (craftplatform/throttling.py) and answers
@@ -523,71 +459,6 @@ MIDDLEWARE.insert(
     "craftplatform.middleware.PublicEndpointsMiddleware",
 )
 
-# ---------------------------------------------------------------------------
-# Campaigns: Meta (connect and publish). See README "Campaigns and Meta".
-# ---------------------------------------------------------------------------
-# The Meta app (developers.facebook.com) that users connect through. Without both, users can still
-# draft campaigns and the Campaigns area says that publishing needs the operator to configure one.
-META_APP_ID = env("META_APP_ID", default="")
-META_APP_SECRET = env("META_APP_SECRET", default="")
-# Only for tests and demos: point the SDK (and Facebook Login's dialog) at another server.
-META_GRAPH_URL = env("META_GRAPH_URL", default="https://graph.facebook.com").rstrip("/")
-META_OAUTH_DIALOG_URL = env("META_OAUTH_DIALOG_URL", default="https://www.facebook.com/v23.0/dialog/oauth")
-META_API_VERSION = env("META_API_VERSION", default="v23.0")
-META_TIMEOUT_SECONDS = env.int("META_TIMEOUT_SECONDS", default=30)
-# A rate-limited publish waits at least this long (and at least what Meta's usage headers say).
-META_RATE_LIMIT_MIN_WAIT_SECONDS = env.int("META_RATE_LIMIT_MIN_WAIT_SECONDS", default=60)
-
-# --- Meta performance sync (campaigns/sync) ---
-# Meta restates recent days: every sync re-reads this many days; older days are read once.
-META_SYNC_RESTATE_DAYS = env.int("META_SYNC_RESTATE_DAYS", default=28)
-META_SYNC_WINDOW_DAYS = env.int("META_SYNC_WINDOW_DAYS", default=7)  # days per insights request
-META_SYNC_PAGE_SIZE = env.int("META_SYNC_PAGE_SIZE", default=500)
-# A first sync back-fills older days in windows this large, as asynchronous report runs.
-META_SYNC_BACKFILL_WINDOW_DAYS = env.int("META_SYNC_BACKFILL_WINDOW_DAYS", default=30)
-META_SYNC_REPORT_TIMEOUT_SECONDS = env.int("META_SYNC_REPORT_TIMEOUT_SECONDS", default=15 * 60)
-META_SYNC_LEASE_SECONDS = env.int("META_SYNC_LEASE_SECONDS", default=10 * 60)
-META_SYNC_MAX_ATTEMPTS = env.int("META_SYNC_MAX_ATTEMPTS", default=8)
-# Past this share of any usage header, the sync pauses before its next call (up to the maximum).
-META_SYNC_SLOWDOWN_PERCENT = env.int("META_SYNC_SLOWDOWN_PERCENT", default=75)
-META_SYNC_MAX_PAUSE_SECONDS = env.float("META_SYNC_MAX_PAUSE_SECONDS", default=30.0)
-META_SYNC_NOW_PER_HOUR = env.int("META_SYNC_NOW_PER_HOUR", default=4)
-# Template click-through rates are ranked and shown only past this many impressions.
-TEMPLATE_METRICS_MIN_IMPRESSIONS = env.int("TEMPLATE_METRICS_MIN_IMPRESSIONS", default=1000)
-# Days of synced numbers the nightly template-metrics rollup recomputes.
-TEMPLATE_METRICS_ROLLUP_DAYS = env.int("TEMPLATE_METRICS_ROLLUP_DAYS", default=28)
-# A publish run holds its lease this long; attempts (worker deaths, transient Meta errors) are capped.
-CAMPAIGN_PUBLISH_LEASE_SECONDS = env.int("CAMPAIGN_PUBLISH_LEASE_SECONDS", default=5 * 60)
-CAMPAIGN_PUBLISH_MAX_ATTEMPTS = env.int("CAMPAIGN_PUBLISH_MAX_ATTEMPTS", default=8)
-# "Publish" and status changes per user per hour.
-CAMPAIGN_PUBLISH_RATE_LIMIT = env.int("CAMPAIGN_PUBLISH_RATE_LIMIT", default=30)
-
-# ---------------------------------------------------------------------------
-# Analytics
-# ---------------------------------------------------------------------------
-# Days before today that the hourly rollup recomputes (late rows, restated numbers).
-ANALYTICS_RECOMPUTE_DAYS = env.int("ANALYTICS_RECOMPUTE_DAYS", default=3)
-
-# ---------------------------------------------------------------------------
-# Landing pages, leads, page events, outgoing webhooks (issue 15)
-# ---------------------------------------------------------------------------
-# Page events: the Redis stream the beacon appends to (default: REDIS_URL; empty: events are
-# written straight to the database, the embedded mode), and how the drain reads it.
-PAGE_EVENTS_REDIS_URL = env("PAGE_EVENTS_REDIS_URL", default=REDIS_URL)
-PAGE_EVENTS_DRAIN_BATCH = env.int("PAGE_EVENTS_DRAIN_BATCH", default=2000)
-PAGE_EVENTS_CLAIM_IDLE_MS = env.int("PAGE_EVENTS_CLAIM_IDLE_MS", default=30_000)
-PAGE_EVENTS_REDIS_RETRY_SECONDS = env.float("PAGE_EVENTS_REDIS_RETRY_SECONDS", default=5.0)
-PAGE_EVENTS_RATE_LIMIT = env.int("PAGE_EVENTS_RATE_LIMIT", default=120)  # events per address per minute
-# The request header a proxy sets with the visitor's country (e.g. HTTP_CF_IPCOUNTRY); empty: none.
-PAGE_EVENTS_COUNTRY_META = env("PAGE_EVENTS_COUNTRY_META", default="")
-# Lead forms: seconds a person needs at least, and submissions per address and page per window.
-LEAD_MIN_SECONDS = env.int("LEAD_MIN_SECONDS", default=2)
-LEAD_RATE_LIMIT = env.int("LEAD_RATE_LIMIT", default=5)
-LEAD_RATE_WINDOW = env.int("LEAD_RATE_WINDOW", default=600)
-# Outgoing webhooks and WordPress: requests to user-given addresses (craftplatform/safe_http.py).
-WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
-WEBHOOK_RETRY_WINDOW_SECONDS = env.int("WEBHOOK_RETRY_WINDOW_SECONDS", default=24 * 3600)
-SAFE_HTTP_TIMEOUT_SECONDS = env.float("SAFE_HTTP_TIMEOUT_SECONDS", default=20.0)
-SAFE_HTTP_MAX_BYTES = env.int("SAFE_HTTP_MAX_BYTES", default=10 * 1024 * 1024)
-# Only for test suites talking to local fake servers: lets safe_http reach 127.0.0.1 / ::1.
-SAFE_HTTP_ALLOW_LOOPBACK_FOR_TESTS = env.bool("SAFE_HTTP_ALLOW_LOOPBACK_FOR_TESTS", default=False)
+# The product's own settings, by area (each module reads the same `env`).
+from .campaigns import *  # noqa: E402, F403
+from .product import *  # noqa: E402, F403

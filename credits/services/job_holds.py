@@ -17,7 +17,7 @@ from django.utils import timezone
 from craftplatform.jobs.holds import HoldsNotHeld
 from credits.constants import HoldStatus
 from credits.models import CreditHold
-from credits.services.ledger import capture_hold, release_hold
+from credits.services.holds import capture_hold, release_hold
 
 
 class CreditHoldLedger:

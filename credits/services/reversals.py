@@ -16,8 +16,9 @@ from credits.constants import PaymentStatus, TransactionType
 from credits.errors import BillingError, UnknownStripeObject
 from credits.lock_objects import lock_account
 from credits.models import Payment, PaymentReversal
-from credits.services.ledger import grant_credits, take_back_credits
+from credits.services.ledger import grant_credits
 from credits.services.stripe_values import id_of, to_amount, to_cents
+from credits.services.take_backs import take_back_credits
 
 # Refund statuses where the money is leaving us; a failed or cancelled refund gives it back.
 _REFUND_COUNTS = {"succeeded", "pending", "requires_action"}

@@ -10,9 +10,13 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import User
-from credits.constants import HoldStatus
+from credits.constants import HoldStatus, TransactionType
+from credits.errors import CreditError
+from credits.models import CreditTransaction
 from credits.services import webhooks
-from credits.services.ledger import release_hold
+from credits.services.holds import release_hold
+from credits.services.ledger import grant_credits
+from credits.services.take_backs import take_back_credits
 
 
 def release_holds_by_staff(*, actor: User | None, hold_ids: Iterable[Any], request: HttpRequest | None = None) -> int:
@@ -50,3 +54,52 @@ def retry_events_by_staff(
         request=request,
     )
     return done, still_failing
+
+
+@transaction.atomic
+def admin_adjust_credits(
+    *,
+    actor: User | None,
+    user: User,
+    amount: int,
+    reason: str,
+    idempotency_key: str,
+    request: HttpRequest | None = None,
+) -> CreditTransaction:
+    """Staff add (positive) or remove (negative) credits, with a reason; audited. All or nothing."""
+    if not reason.strip():
+        raise CreditError("Give a reason for the adjustment.")
+    if amount > 0:
+        entry = grant_credits(
+            user=user,
+            amount=amount,
+            type=TransactionType.ADMIN_ADJUSTMENT,
+            idempotency_key=idempotency_key,
+            description=reason,
+            actor=actor,
+        )
+    elif amount < 0:
+        result = take_back_credits(
+            user=user,
+            amount=-amount,
+            type=TransactionType.ADMIN_ADJUSTMENT,
+            idempotency_key=idempotency_key,
+            description=reason,
+            actor=actor,
+            record_shortfall=False,
+        )
+        if result.shortfall:
+            raise CreditError(f"Only {result.taken} credits were available to remove; nothing more was taken.")
+        if result.transaction is None:
+            raise CreditError("Nothing was available to remove.")
+        entry = result.transaction
+    else:
+        raise CreditError("The adjustment must not be zero.")
+    account_services.record_audit_event(
+        actor=actor,
+        action="credits.adjusted",
+        target=user,
+        details={"amount": amount, "reason": reason, "transaction_id": str(entry.pk)},
+        request=request,
+    )
+    return entry

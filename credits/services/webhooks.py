@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from credits.constants import EventStatus
 from credits.models import StripeEvent
-from credits.services import billing, reversals
+from credits.services import billing, reversals, subscriptions
 
 logger = logging.getLogger(__name__)
 
@@ -25,15 +25,15 @@ def _checkout_completed(event: dict[str, Any]) -> None:
 
 
 def _invoice_paid(event: dict[str, Any]) -> None:
-    billing.record_invoice_paid(invoice_id=event["data"]["object"]["id"], event_id=event["id"])
+    subscriptions.record_invoice_paid(invoice_id=event["data"]["object"]["id"], event_id=event["id"])
 
 
 def _invoice_failed(event: dict[str, Any]) -> None:
-    billing.record_invoice_payment_failed(invoice_id=event["data"]["object"]["id"], event_id=event["id"])
+    subscriptions.record_invoice_payment_failed(invoice_id=event["data"]["object"]["id"], event_id=event["id"])
 
 
 def _subscription_changed(event: dict[str, Any]) -> None:
-    billing.sync_subscription(subscription_id=event["data"]["object"]["id"], event_id=event["id"])
+    subscriptions.sync_subscription(subscription_id=event["data"]["object"]["id"], event_id=event["id"])
 
 
 def _charge_refunded(event: dict[str, Any]) -> None:

@@ -5,7 +5,7 @@ from PIL import Image
 from templates_app.errors import TemplateSpecError
 from templates_app.spec import FORMATS, complete_formats, lint_format_layout, validate_spec
 from templates_app.spec.formats import BRAND_COLOR_KEYS
-from templates_app.spec.schema import HEX_COLOR
+from templates_app.spec.values import HEX_COLOR
 
 from .layers import PAINTERS, Context
 from .paint import Palette, paint

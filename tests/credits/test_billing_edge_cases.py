@@ -18,7 +18,7 @@ from credits.models import (
     SubscriptionPlan,
     UserSubscription,
 )
-from credits.services import billing, get_or_open_account, grant_credits, spend_credits
+from credits.services import get_or_open_account, grant_credits, receipts, spend_credits, subscriptions
 from credits.services.reconcile import find_discrepancies
 from tests.credits.test_stripe_billing import _balance, _buy, _subscribe
 from tests.factories import UserFactory
@@ -134,12 +134,12 @@ def test_plan_credits_expire_at_the_end_of_the_last_paid_period_after_cancellati
     subscription = _cancelled_plan(auth_client, user, on_sale, deliver, "starter", spend=100)  # 150, expire
     balance = _balance(user)
 
-    assert billing.expire_ended_plan_credits(now=subscription.current_period_end - timedelta(seconds=1)) == 0
+    assert subscriptions.expire_ended_plan_credits(now=subscription.current_period_end - timedelta(seconds=1)) == 0
     assert _balance(user) == balance  # still inside the paid period
 
     after_end = subscription.current_period_end + timedelta(seconds=1)
-    assert billing.expire_ended_plan_credits(now=after_end) == 1
-    assert billing.expire_ended_plan_credits(now=after_end + timedelta(hours=1)) == 0  # once
+    assert subscriptions.expire_ended_plan_credits(now=after_end) == 1
+    assert subscriptions.expire_ended_plan_credits(now=after_end + timedelta(hours=1)) == 0  # once
 
     assert _balance(user) == balance - 50
     expiry = CreditTransaction.objects.get(type=TransactionType.EXPIRY)
@@ -158,7 +158,7 @@ def test_a_cancelled_rollover_plan_keeps_what_its_rule_rolls_over(auth_client, u
     subscription = _cancelled_plan(auth_client, user, on_sale, deliver, "pro", spend=40)  # 600, 560 unused
     balance = _balance(user)
 
-    billing.expire_ended_plan_credits(now=subscription.current_period_end + timedelta(minutes=1))
+    subscriptions.expire_ended_plan_credits(now=subscription.current_period_end + timedelta(minutes=1))
 
     assert _balance(user) == balance - 60  # 500 kept (the cap), 60 expire
     subscription.refresh_from_db()
@@ -223,9 +223,9 @@ def test_broker_down_at_commit_keeps_the_webhook_processed_and_the_sweep_sends_t
     bring_broker_back()
     later = payment.paid_at + timedelta(minutes=2)
     with django_capture_on_commit_callbacks(execute=True):
-        assert billing.send_unsent_receipts(now=later) == 1
+        assert receipts.send_unsent_receipts(now=later) == 1
     with django_capture_on_commit_callbacks(execute=True):
-        assert billing.send_unsent_receipts(now=later) == 0
+        assert receipts.send_unsent_receipts(now=later) == 0
     assert len(mail.outbox) == 1
     assert "receipt" in mail.outbox[0].subject.lower()
     assert Payment.objects.get(pk=payment.pk).receipt_sent_at is not None

@@ -28,7 +28,7 @@ from generations.services import providers as provider_services
 from templates_app import selectors as template_selectors
 from templates_app.models import AdTemplate
 from templates_app.spec import FORMAT_KEYS
-from templates_app.spec.schema import HEX_COLOR
+from templates_app.spec.values import HEX_COLOR
 
 OUTPUT_FORMATS = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
