@@ -20,6 +20,8 @@ from craftplatform.client_address import client_address
 GONE = "<!doctype html><meta charset=utf-8><title>Page removed</title><h1>This page is no longer available.</h1>"
 MISSING = "<!doctype html><meta charset=utf-8><title>Not found</title><h1>There is no page at this address.</h1>"
 MINIMAL_CSP = "default-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+# A visitor's values shown back with the errors: whole, up to a bound far past every field's limit.
+REDISPLAY_LIMIT = 10_000
 
 
 def _headers(response: HttpResponse, csp: str) -> HttpResponse:
@@ -114,7 +116,9 @@ def submit(request, handle: str, slug: str):
         errors = dict(exc.errors)
         if not errors:
             errors["form"] = exc.message
-        values = {key: request.POST.get(key, "")[:2000] for key in request.POST if key not in ("ts", "website")}
+        values = {
+            key: request.POST.get(key, "")[:REDISPLAY_LIMIT] for key in request.POST if key not in ("ts", "website")
+        }
         rendered = _render(found, form_errors=errors, form_values=values)
         html = _personalise(rendered.html, request, request.POST)
         response = HttpResponse(html, status=exc.status)
