@@ -155,9 +155,27 @@ class PerformanceRecord(MutableModel):
 
     def derive(self) -> None:
         """Conversions, their value and the ratios, from the stored counts (CTR in %, CPC, CPA, ROAS)."""
-        self.conversions = sum(int(Decimal(str(self.actions.get(k, 0)))) for k in CONVERSION_ACTIONS)
-        self.conversion_value = sum((Decimal(str(self.action_values.get(k, 0))) for k in VALUE_ACTIONS), Decimal(0))
-        self.ctr = _ratio(self.clicks, self.impressions, 100)
-        self.cpc = _ratio(self.spend, self.clicks)
-        self.cpa = _ratio(self.spend, self.conversions)
-        self.roas = _ratio(self.conversion_value, self.spend)
+        (self.conversions, self.conversion_value, self.ctr, self.cpc, self.cpa, self.roas) = derive_metrics(
+            actions=self.actions,
+            action_values=self.action_values,
+            clicks=self.clicks,
+            impressions=self.impressions,
+            spend=self.spend,
+        )
+
+
+def derive_metrics(
+    *, actions: dict, action_values: dict, clicks: int, impressions: int, spend: Decimal
+) -> tuple[int, Decimal, Decimal | None, Decimal | None, Decimal | None, Decimal | None]:
+    """(conversions, conversion value, CTR in %, CPC, CPA, ROAS) from one row's counts: the one
+    derivation both the model and the sync's bulk ingest use."""
+    conversions = sum(int(Decimal(str(actions[k]))) for k in CONVERSION_ACTIONS if k in actions)
+    value = sum((Decimal(str(action_values[k])) for k in VALUE_ACTIONS if k in action_values), Decimal(0))
+    return (
+        conversions,
+        value,
+        _ratio(clicks, impressions, 100),
+        _ratio(spend, clicks),
+        _ratio(spend, conversions),
+        _ratio(value, spend),
+    )
