@@ -1,0 +1,56 @@
+"""The set-based rule evaluation against the day-by-day reference: the first-week baseline from one
+grouped query equals the sum of each object's first seven days, and a CTR-fell-by-half rule fires on
+a restated day with the value the reference computes."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from campaigns.rules import engine, services
+from campaigns.rules.models import OptimizationRule
+from tests.campaigns.support import finish_sync, requested_sync
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("level", ["ad", "campaign"])
+def test_the_first_week_from_one_grouped_query_equals_the_day_by_day_sum(
+    published_campaign, level, django_capture_on_commit_callbacks
+):
+    ad_account, campaign = published_campaign
+    finish_sync(requested_sync(ad_account, django_capture_on_commit_callbacks))
+    key = "campaign_id" if level == "campaign" else "campaign_asset_id"
+    today = timezone.now().date()
+    for end in (today - timedelta(days=3), today):  # a first week still going on, and a whole one
+        reference = engine.load(campaign_ids=[campaign.pk], level=level, end=end, window_days=1, first_week=True)
+        grouped = engine.first_weeks(campaign_ids=[campaign.pk], key=key, end=end)
+        assert grouped.keys() == reference.keys()
+        for object_id, series in reference.items():
+            assert grouped[object_id] == series.first_week
+            assert grouped[object_id].impressions > 0
+
+
+def test_a_ctr_fell_by_half_rule_fires_on_a_restated_day(
+    user, graph, published_campaign, django_capture_on_commit_callbacks
+):
+    ad_account, campaign = published_campaign
+    finish_sync(requested_sync(ad_account, django_capture_on_commit_callbacks))
+    asset = campaign.assets.get()
+    today = timezone.now().date()
+    graph.restate(asset.meta_ad_id, today.isoformat(), clicks="1")
+    finish_sync(requested_sync(ad_account, django_capture_on_commit_callbacks))
+    rule = OptimizationRule(
+        user=user,
+        campaign=campaign,
+        name="fatigue",
+        level="ad",
+        action="pause",
+        conditions=[{"metric": "ctr_vs_first_week", "operator": "lte", "value": "50", "days": 1}],
+    )
+    firings = services.evaluate_rule(rule, day=today)
+    assert [f.object_id for f in firings] == [asset.pk]
+    series = engine.load(campaign_ids=[campaign.pk], level="ad", end=today, window_days=1, first_week=True)[asset.pk]
+    expected = engine.metric("ctr_vs_first_week", series.window(today, 1), series)
+    assert firings[0].metrics["ctr_vs_first_week over 1 d"] == str(expected)
+    assert expected < 50
