@@ -197,30 +197,47 @@ def _values(record: PerformanceRecord) -> tuple:
     return tuple(getattr(record, name) for name in METRICS)
 
 
-def _page(rows: list[dict], *, ad_account: MetaAdAccount, breakdown: str, links: Links) -> dict[tuple, tuple]:
-    """The page's rows by key (a repeated key within a page: the last one stands)."""
+@dataclass
+class ParsedPage:
+    """One page of Graph rows as column values by key (a repeated key within a page: the last one
+    stands); `fetched` counts every row Graph sent, the unusable ones too."""
+
+    breakdown: str
+    fetched: int
+    rows: dict[tuple, tuple]
+
+
+def parse_page(rows: list[dict], *, ad_account: MetaAdAccount, breakdown: str, links: Links) -> ParsedPage:
+    """Pure: no database (the sync parses the next page while the database stores this one)."""
     incoming: dict[tuple, tuple] = {}
     for row in rows:
         values = parse_row(row, ad_account=ad_account, breakdown=breakdown, links=links)
         if values is not None:
             incoming[tuple(values[i] for i in _KEY_INDEXES)] = values
-    return incoming
+    return ParsedPage(breakdown, len(rows), incoming)
+
+
+def store_page(*, ad_account: MetaAdAccount, page: ParsedPage, staged: bool | None = None) -> Counts:
+    """Upsert one parsed page; the caller holds the transaction. `staged` (default: on PostgreSQL)
+    chooses COPY and one upsert over the ORM path."""
+    if staged is None:
+        staged = connection.vendor == "postgresql"
+    if staged:
+        return _store_staged(page)
+    return _store_orm(ad_account, page)
 
 
 def store_rows(*, ad_account: MetaAdAccount, breakdown: str, rows: list[dict], links: Links) -> Counts:
-    """Upsert one page of rows; the caller holds the transaction."""
-    if connection.vendor == "postgresql":
-        return store_rows_staged(ad_account=ad_account, breakdown=breakdown, rows=rows, links=links)
-    return store_rows_orm(ad_account=ad_account, breakdown=breakdown, rows=rows, links=links)
+    """Parse and upsert one page of Graph rows; the caller holds the transaction."""
+    page = parse_page(rows, ad_account=ad_account, breakdown=breakdown, links=links)
+    return store_page(ad_account=ad_account, page=page)
 
 
-def store_rows_orm(*, ad_account: MetaAdAccount, breakdown: str, rows: list[dict], links: Links) -> Counts:
+def _store_orm(ad_account: MetaAdAccount, page: ParsedPage) -> Counts:
     """Any database: read the page's stored rows, compare in Python, bulk insert and bulk update."""
-    counts = Counts(fetched=len(rows))
-    incoming = {
-        key: PerformanceRecord(**dict(zip(COLUMNS, values, strict=True)))
-        for key, values in _page(rows, ad_account=ad_account, breakdown=breakdown, links=links).items()
-    }
+    counts = Counts(fetched=page.fetched)
+    breakdown = page.breakdown
+    incoming = {key: PerformanceRecord(**dict(zip(COLUMNS, values, strict=True))) for key, values in page.rows.items()}
     if not incoming:
         return counts
     days = [key[1] for key in incoming]
@@ -275,11 +292,14 @@ _CREATE_STAGE = (
     f"SELECT {_COLUMN_LIST} FROM {_TABLE} WITH NO DATA"
 )
 _COPY_STAGE = f"COPY {_STAGE} ({_COLUMN_LIST}) FROM STDIN"
-# Names from the model; no value is formatted in.
+# Names from the model; no value is formatted in. The staged page is taken out of the staging table
+# by the same statement (DELETE ... RETURNING), so a second page in one transaction starts empty.
 _UPSERT = f"""
-WITH written AS (
+WITH staged AS (
+    DELETE FROM {_STAGE} RETURNING {_COLUMN_LIST}
+), written AS (
     INSERT INTO {_TABLE} AS stored (id, created_at, updated_at, {_COLUMN_LIST})
-    SELECT gen_random_uuid(), statement_timestamp(), statement_timestamp(), {_COLUMN_LIST} FROM {_STAGE}
+    SELECT gen_random_uuid(), statement_timestamp(), statement_timestamp(), {_COLUMN_LIST} FROM staged
     ON CONFLICT ({_KEY_LIST}) DO UPDATE SET
         {", ".join(f"{c} = EXCLUDED.{c}" for c in _WRITTEN)}, updated_at = EXCLUDED.updated_at
     WHERE ({", ".join(f"stored.{c}" for c in _COMPARED)})
@@ -290,12 +310,12 @@ SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FR
 """  # noqa: S608
 
 
-def store_rows_staged(*, ad_account: MetaAdAccount, breakdown: str, rows: list[dict], links: Links) -> Counts:
+def _store_staged(page: ParsedPage) -> Counts:
     """PostgreSQL: the page is copied into a temporary table (emptied at commit), then one
     statement inserts new keys and updates rows whose numbers changed; unchanged rows are not
     written at all. `xmax = 0` tells an inserted row from an updated one."""
-    counts = Counts(fetched=len(rows))
-    incoming = _page(rows, ad_account=ad_account, breakdown=breakdown, links=links)
+    counts = Counts(fetched=page.fetched)
+    incoming = page.rows
     if not incoming:
         return counts
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
@@ -309,8 +329,6 @@ def store_rows_staged(*, ad_account: MetaAdAccount, breakdown: str, rows: list[d
                 copy.write_row(values)
         cursor.execute(_UPSERT)
         inserted, updated = cursor.fetchone()
-        # Emptied at commit too; this is for a second page stored in the same transaction.
-        cursor.execute(f"DELETE FROM {_STAGE}")  # noqa: S608 (our own table name)
     counts.inserted, counts.updated = inserted, updated
     counts.unchanged = len(incoming) - inserted - updated
     return counts

@@ -29,6 +29,7 @@ from campaigns.meta.errors import MetaAuthError, MetaError, MetaRateLimited, Met
 from campaigns.publishing.models import Campaign, CampaignChange
 from campaigns.sync import ingest, selectors
 from campaigns.sync.models import Breakdown, PerformanceRecord, SyncRun
+from campaigns.sync.read_ahead import read_ahead
 from craftplatform import jobs
 from craftplatform.jobs import LostLease
 
@@ -48,6 +49,7 @@ class Attempt:
     links: ingest.Links
     counts: ingest.Counts = field(default_factory=ingest.Counts)
     started: float = field(default_factory=time.monotonic)
+    lease_refreshed: float = 0.0
 
 
 def sync_range(ad_account: MetaAdAccount, *, today: date, first_sync: bool) -> tuple[date, date]:
@@ -129,9 +131,18 @@ def run_sync(*, run_id) -> str:
         return "failed"
 
 
-def _fence(attempt: Attempt) -> None:
+LEASE_REFRESH_SECONDS = 5.0
+
+
+def _fence(attempt: Attempt, *, force: bool = True) -> None:
+    """Extend the lease (LostLease if another attempt took the run). Between pages it is done at most
+    every few seconds: each page's writes are fenced by their own transaction anyway."""
+    now = time.monotonic()
+    if not force and now - attempt.lease_refreshed < LEASE_REFRESH_SECONDS:
+        return
     if not jobs.refresh_lease(SyncRun, attempt.run_id, attempt=attempt.number):
         raise LostLease()
+    attempt.lease_refreshed = now
 
 
 def _slow_down(usage: dict) -> None:
@@ -231,18 +242,22 @@ def _read_window(attempt: Attempt, breakdown: str, since: date, until: date, pag
             until=until,
             page_size=page_size,
         )
-    for page in pages:
+
+    def prepare(page: insights.Page) -> tuple[insights.Page, ingest.ParsedPage]:
+        parsed = ingest.parse_page(page.rows, ad_account=attempt.ad_account, breakdown=breakdown, links=attempt.links)
+        return page, parsed
+
+    # The next page is fetched and parsed while this one is stored.
+    for page, parsed in read_ahead(pages, prepare):
         with jobs.fenced(SyncRun, attempt.run_id, attempt=attempt.number) as run:
-            counts = ingest.store_rows(
-                ad_account=attempt.ad_account, breakdown=breakdown, rows=page.rows, links=attempt.links
-            )
+            counts = ingest.store_page(ad_account=attempt.ad_account, page=parsed)
             run.rows_fetched += counts.fetched
             run.rows_inserted += counts.inserted
             run.rows_updated += counts.updated
             run.rows_unchanged += counts.unchanged
             run.save(update_fields=["rows_fetched", "rows_inserted", "rows_updated", "rows_unchanged", "updated_at"])
         _slow_down(page.usage)
-        _fence(attempt)
+        _fence(attempt, force=False)
 
 
 def _finish(attempt: Attempt) -> str:

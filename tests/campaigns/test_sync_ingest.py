@@ -11,7 +11,7 @@ from campaigns.sync.models import PerformanceRecord
 
 pytestmark = pytest.mark.django_db
 
-PATHS = {"staged": ingest.store_rows_staged, "orm": ingest.store_rows_orm}
+PATHS = {"staged": True, "orm": False}
 COMPARED = [f for f in ingest.COLUMNS if f != "ad_account_id"]
 
 
@@ -43,7 +43,8 @@ def _account(user, number: str) -> MetaAdAccount:
 
 
 def _store(path, account, rows):
-    counts = PATHS[path](ad_account=account, breakdown="placement", rows=rows, links=ingest.Links({}, {}))
+    page = ingest.parse_page(rows, ad_account=account, breakdown="placement", links=ingest.Links({}, {}))
+    counts = ingest.store_page(ad_account=account, page=page, staged=PATHS[path])
     return (counts.fetched, counts.inserted, counts.updated, counts.unchanged)
 
 

@@ -139,9 +139,36 @@ class InsightRows(Sequence):
     demand: slicing a page builds that page's rows only. Numbers are stable per (ad, day, breakdown
     values) unless restated."""
 
-    def __init__(self, ads: list[tuple[str, str, str]], days: list[str], combos, currency: str, restated: dict) -> None:
+    def __init__(
+        self,
+        ads: list[tuple[str, str, str]],
+        days: list[str],
+        combos,
+        currency: str,
+        restated: dict,
+        encoded: dict | None = None,
+    ) -> None:
         self.ads, self.days, self.combos, self.currency, self.restated = ads, days, combos, currency, restated
         self._per_ad = len(days) * len(combos)
+        # (ad, day, breakdown values) -> the row as JSON, shared by every request (None: no cache).
+        self._encoded = encoded
+        self._combo_keys = [tuple(sorted(combo.items())) for combo in combos]
+
+    def encoded(self, start: int, stop: int) -> str:
+        """Rows [start, stop) as the inside of a JSON array, from the cache where made before."""
+        parts = []
+        for n in range(start, min(stop, len(self))):
+            if self._encoded is None:
+                parts.append(json.dumps(self._row(n)))
+                continue
+            ad_id = self.ads[n // self._per_ad][0]
+            rest = n % self._per_ad
+            key = (ad_id, self.days[rest // len(self.combos)], self._combo_keys[rest % len(self.combos)])
+            text = self._encoded.get(key)
+            if text is None:
+                text = self._encoded[key] = json.dumps(self._row(n))
+            parts.append(text)
+        return ",".join(parts)
 
     def __len__(self) -> int:
         return len(self.ads) * self._per_ad
@@ -218,6 +245,7 @@ class FakeGraph:
         self.fail_reports = 0
         self.max_ad_days: int | None = None
         self.usage: dict[str, str] = {}
+        self.encoded_rows: dict[tuple, str] = {}  # insight rows as JSON, dropped when restated
         self._ads_changes = 0  # bumped by every ad update or delete through the API
         self._ads_cache: dict[str, tuple[tuple[int, int], list[tuple[str, str, str]]]] = {}
         self.ad_accounts = [
@@ -305,7 +333,7 @@ class FakeGraph:
         return [obj for obj in self.objects[kind].values() if obj.get("status") != "DELETED"]
 
     # -- request handling ------------------------------------------------------
-    def handle(self, method: str, path: str, params: dict) -> tuple[int, dict, dict]:
+    def handle(self, method: str, path: str, params: dict) -> tuple[int, dict | str, dict]:
         parts = [part for part in path.split("/") if part]
         if parts and re.fullmatch(r"v\d+\.\d+", parts[0]):
             parts = parts[1:]
@@ -332,7 +360,7 @@ class FakeGraph:
             raise token_expired()
         return token
 
-    def route(self, method: str, parts: list[str], params: dict) -> dict:
+    def route(self, method: str, parts: list[str], params: dict) -> dict | str:
         if parts == ["oauth", "access_token"]:
             return self._oauth(params)
         token = self._check_token(params)
@@ -395,25 +423,33 @@ class FakeGraph:
         self.tokens[token] = {"expires_at": time.time() + 3600, "long": False}
         return {"access_token": token, "token_type": "bearer", "expires_in": 3600}
 
-    def _page_of(self, items: Sequence[dict], params: dict) -> dict:
+    def _page_of(self, items: Sequence[dict], params: dict) -> dict | str:
         limit = int(params.get("limit") or self.page_size)
         start = int(base64.b64decode(params["after"]).decode()) if params.get("after") else 0
+        if isinstance(items, InsightRows):  # the page's JSON text, from rows kept as text
+            end = min(len(items), start + limit)
+            paging = self._paging(start, end, len(items))
+            return '{"data": [' + items.encoded(start, end) + '], "paging": ' + json.dumps(paging) + "}"
         chunk = items[start : start + limit]
-        body: dict[str, Any] = {"data": chunk}
         end = start + len(chunk)
+        return {"data": chunk, "paging": self._paging(start, end, len(items))}
+
+    def _paging(self, start: int, end: int, total: int) -> dict:
         cursors = {
             "before": base64.b64encode(str(start).encode()).decode(),
             "after": base64.b64encode(str(end).encode()).decode(),
         }
-        body["paging"] = {"cursors": cursors}
-        if end < len(items):
-            body["paging"]["next"] = f"https://graph.invalid/next?after={cursors['after']}"
-        return body
+        paging: dict[str, Any] = {"cursors": cursors}
+        if end < total:
+            paging["next"] = f"https://graph.invalid/next?after={cursors['after']}"
+        return paging
 
     def restate(self, ad_id: str, day: str, **numbers) -> None:
         """Meta's numbers for an ad's day change (as Meta restates recent days)."""
         with self.lock:
             self.restated[(str(ad_id), day)] = numbers
+            for key in [k for k in self.encoded_rows if k[0] == str(ad_id) and k[1] == day]:
+                del self.encoded_rows[key]
 
     def _start_report(self, account: str, params: dict) -> dict:
         report_id = str(next(self._ids))
@@ -462,8 +498,20 @@ class FakeGraph:
         breakdowns = str(params.get("breakdowns", ""))
         combos = DEMOGRAPHIC_COMBOS if "age" in breakdowns else PLACEMENT_COMBOS
         currency = next((a["currency"] for a in self.ad_accounts if a["id"] == account), "USD")
-        restated = dict(self.restated) if snapshot else self.restated
-        return InsightRows(ads, days, combos, currency, restated)
+        if snapshot:  # a report run answers the numbers of when it started
+            return InsightRows(ads, days, combos, currency, dict(self.restated))
+        return InsightRows(ads, days, combos, currency, self.restated, self.encoded_rows)
+
+    def prepare_insights(self, account: str, since: str, until: str) -> int:
+        """Make and keep every row of both reports for these days (a benchmark's fake then only
+        joins kept text per page); returns how many rows."""
+        made = 0
+        for breakdowns in ("publisher_platform,platform_position", "age,gender"):
+            params = {"time_range": {"since": since, "until": until}, "breakdowns": breakdowns}
+            rows = self._insight_rows(account, params)
+            rows.encoded(0, len(rows))
+            made += len(rows)
+        return made
 
     def _account_ads(self, account: str) -> list[tuple[str, str, str]]:
         """(ad id, ad set id, campaign id) of the account's live ads, sorted; kept until an ad changes."""
@@ -608,10 +656,10 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload, headers = self.fake.handle(method, url.path, params)
         except GraphError as error:
             status, payload, headers = error.status, error.body, error.headers
-        data = json.dumps(payload).encode()
+        data = (payload if isinstance(payload, str) else json.dumps(payload)).encode()
         try:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
             self.send_header("Content-Length", str(len(data)))
             for key, value in headers.items():
                 self.send_header(key, value)
