@@ -58,8 +58,19 @@ class Series:
     """One object's (campaign's or ad's) daily totals, and its first week's."""
 
     days: dict[date, Totals] = field(default_factory=dict)
-    first_week: Totals | None = None
     first_day: date | None = None
+    first_week_days: dict[date, Totals] = field(default_factory=dict)
+
+    def first_week(self, end: date) -> Totals | None:
+        """The first week's totals as known on `end` (a backtest day inside the first week sees only
+        the days up to it, as the live check on that day did)."""
+        if self.first_day is None or self.first_day > end:
+            return None
+        total = Totals()
+        for day, totals in self.first_week_days.items():
+            if day <= end:
+                total.add(totals)
+        return total
 
     def window(self, end: date, days: int) -> Totals:
         total = Totals()
@@ -76,7 +87,7 @@ def _ratio(numerator, denominator, scale=1) -> Decimal | None:
     return (Decimal(numerator) * scale / Decimal(denominator)).quantize(Decimal("0.0001"))
 
 
-def metric(name: str, totals: Totals, series: Series) -> Decimal | None:
+def metric(name: str, totals: Totals, series: Series | Windows, end: date) -> Decimal | None:
     if name in ("spend", "impressions", "clicks", "conversions"):
         return Decimal(getattr(totals, name))
     if name == "ctr":
@@ -90,7 +101,7 @@ def metric(name: str, totals: Totals, series: Series) -> Decimal | None:
     if name == "roas":
         return _ratio(totals.value, totals.spend)
     if name == "ctr_vs_first_week":
-        first = series.first_week
+        first = series.first_week(end)
         now = _ratio(totals.clicks, totals.impressions, 100)
         then = _ratio(first.clicks, first.impressions, 100) if first else None
         return _ratio(now, then, 100) if now is not None and then else None
@@ -121,11 +132,10 @@ def load(*, campaign_ids, level: str, end: date, window_days: int, first_week: b
         if row["date"] > window_start:
             entry.days[row["date"]] = totals
         if first_week:
-            if entry.first_week is None:
-                entry.first_week = Totals()
+            if entry.first_day is None:
                 entry.first_day = row["date"]
-            if entry.first_day and row["date"] < entry.first_day + timedelta(days=FIRST_WEEK_DAYS):
-                entry.first_week.add(totals)
+            if row["date"] < entry.first_day + timedelta(days=FIRST_WEEK_DAYS):
+                entry.first_week_days[row["date"]] = totals
     return series
 
 
@@ -135,7 +145,12 @@ class Windows:
 
     end: date
     totals: dict[int, Totals] = field(default_factory=dict)
-    first_week: Totals | None = None
+    first_week_totals: Totals | None = None
+
+    def first_week(self, end: date) -> Totals | None:
+        if end != self.end:
+            raise ValueError("Live windows are summed for one day: load them again for another.")
+        return self.first_week_totals
 
     def window(self, end: date, days: int) -> Totals:
         if end != self.end:
@@ -164,7 +179,7 @@ def load_windows(*, campaign_ids, level: str, end: date, windows: set[int], firs
             entry.totals[days] = Totals(*(row[f"{short}{days}"] or 0 for short, _ in SUM_FIELDS))
     if first_week:
         for object_id, totals in first_weeks(campaign_ids=campaign_ids, key=key, end=end).items():
-            found[object_id].first_week = totals
+            found[object_id].first_week_totals = totals
     return found
 
 
@@ -234,7 +249,7 @@ def check(rule, series: Series | Windows, end: date) -> dict | None:
     values = {}
     for condition in rule.conditions:
         totals = series.window(end, int(condition.get("days", 1)))
-        value = metric(condition["metric"], totals, series)
+        value = metric(condition["metric"], totals, series, end)
         threshold = Decimal(str(condition["value"]))
         if value is None or not OPERATORS[condition["operator"]](value, threshold):
             return None
