@@ -108,7 +108,8 @@ COLUMNS = (
     *DERIVED,
 )
 _KEY_INDEXES = tuple(COLUMNS.index(name) for name in KEY_FIELDS)
-_ACTIONS, _ACTION_VALUES = COLUMNS.index("actions"), COLUMNS.index("action_values")
+_ACTIONS, _ACTION_VALUES, _DERIVED = COLUMNS.index("actions"), COLUMNS.index("action_values"), COLUMNS.index(DERIVED[0])
+_JSON = json.JSONEncoder(separators=(",", ":")).encode  # one encoder, not one per value as json.dumps(..., separators)
 
 
 def _int(value) -> int:
@@ -199,12 +200,17 @@ def _values(record: PerformanceRecord) -> tuple:
 
 @dataclass
 class ParsedPage:
-    """One page of Graph rows as column values by key (a repeated key within a page: the last one
+    """One page (or several) of Graph rows as column values by key (a repeated key: the last one
     stands); `fetched` counts every row Graph sent, the unusable ones too."""
 
     breakdown: str
     fetched: int
     rows: dict[tuple, tuple]
+
+    def extend(self, other: ParsedPage) -> None:
+        """Take in a later page of the same report (its rows stand over this one's)."""
+        self.fetched += other.fetched
+        self.rows.update(other.rows)
 
 
 def parse_page(rows: list[dict], *, ad_account: MetaAdAccount, breakdown: str, links: Links) -> ParsedPage:
@@ -320,13 +326,13 @@ def _store_staged(page: ParsedPage) -> Counts:
         return counts
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(_CREATE_STAGE)
-        raw = cursor.cursor
-        with raw.copy(_COPY_STAGE) as copy:
+        with cursor.cursor.copy(_COPY_STAGE) as copy:
+            # Tuples of plain values: the ids are text already (`Links`), the JSON columns are
+            # encoded by one prepared encoder, the rest go through psycopg's C dumpers.
             for values in incoming.values():
-                values = list(values)
-                values[_ACTIONS] = json.dumps(values[_ACTIONS])
-                values[_ACTION_VALUES] = json.dumps(values[_ACTION_VALUES])
-                copy.write_row(values)
+                copy.write_row(
+                    (*values[:_ACTIONS], _JSON(values[_ACTIONS]), _JSON(values[_ACTION_VALUES]), *values[_DERIVED:])
+                )
         cursor.execute(_UPSERT)
         inserted, updated = cursor.fetchone()
     counts.inserted, counts.updated = inserted, updated

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -37,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 MAX_HISTORY_DAYS = 37 * 31  # Meta keeps insights for 37 months
 MIN_PAGE_SIZE = 25
+STORE_ROWS = 5_000  # rows stored per transaction (ten pages of 500)
 NEEDS_REAUTH_MESSAGE = "Meta no longer accepts CraftAds' access. Connect Meta again; what was synced is kept."
 
 
@@ -243,21 +245,48 @@ def _read_window(attempt: Attempt, breakdown: str, since: date, until: date, pag
             page_size=page_size,
         )
 
-    def prepare(page: insights.Page) -> tuple[insights.Page, ingest.ParsedPage]:
-        parsed = ingest.parse_page(page.rows, ad_account=attempt.ad_account, breakdown=breakdown, links=attempt.links)
-        return page, parsed
-
-    # The next page is fetched and parsed while this one is stored.
-    for page, parsed in read_ahead(pages, prepare):
+    # The next pages are fetched and parsed while the database stores the ones before.
+    for batch in read_ahead(_batches(attempt, breakdown, pages), _as_is):
         with jobs.fenced(SyncRun, attempt.run_id, attempt=attempt.number) as run:
-            counts = ingest.store_page(ad_account=attempt.ad_account, page=parsed)
+            counts = ingest.store_page(ad_account=attempt.ad_account, page=batch)
             run.rows_fetched += counts.fetched
             run.rows_inserted += counts.inserted
             run.rows_updated += counts.updated
             run.rows_unchanged += counts.unchanged
             run.save(update_fields=["rows_fetched", "rows_inserted", "rows_updated", "rows_unchanged", "updated_at"])
-        _slow_down(page.usage)
         _fence(attempt, force=False)
+
+
+def _as_is(batch: ingest.ParsedPage) -> ingest.ParsedPage:
+    return batch
+
+
+def _batches(attempt: Attempt, breakdown: str, pages: Iterator[insights.Page]) -> Iterator[ingest.ParsedPage]:
+    """Pages parsed and gathered into batches of about `STORE_ROWS` rows, one transaction each: a
+    transaction per page costs as much again as its rows. Progress is recorded per window, so a
+    worker that dies re-reads its window whatever the batch size. Every answer's usage headers are
+    read here, where Graph is called, so the pause holds back the next request. A Graph error
+    first hands over the rows read before it, which are stored as they were page by page."""
+    pending: ingest.ParsedPage | None = None
+    try:
+        for page in pages:
+            parsed = ingest.parse_page(
+                page.rows, ad_account=attempt.ad_account, breakdown=breakdown, links=attempt.links
+            )
+            if pending is None:
+                pending = parsed
+            else:
+                pending.extend(parsed)
+            _slow_down(page.usage)
+            if len(pending.rows) >= STORE_ROWS:
+                yield pending
+                pending = None
+    except MetaError:
+        if pending is not None:
+            yield pending
+        raise
+    if pending is not None:
+        yield pending
 
 
 def _finish(attempt: Attempt) -> str:
