@@ -83,10 +83,21 @@ class Breakdown(models.TextChoices):
     DEMOGRAPHIC = "demographic", "Age and gender"
 
 
+_CONVERSIONS, _VALUES = frozenset(CONVERSION_ACTIONS), frozenset(VALUE_ACTIONS)
+_FOUR_PLACES = Decimal("0.0001")
+
+
 def _ratio(numerator, denominator, scale=1) -> Decimal | None:
     if not denominator:
         return None
-    return (Decimal(numerator) * scale / Decimal(denominator)).quantize(Decimal("0.0001"))
+    return (Decimal(numerator) * scale / Decimal(denominator)).quantize(_FOUR_PLACES)
+
+
+def _count(value) -> int:
+    try:
+        return int(value)  # a string of digits, as Graph sends counts
+    except (TypeError, ValueError):
+        return int(Decimal(str(value)))
 
 
 class PerformanceRecord(MutableModel):
@@ -169,8 +180,9 @@ def derive_metrics(
 ) -> tuple[int, Decimal, Decimal | None, Decimal | None, Decimal | None, Decimal | None]:
     """(conversions, conversion value, CTR in %, CPC, CPA, ROAS) from one row's counts: the one
     derivation both the model and the sync's bulk ingest use."""
-    conversions = sum(int(Decimal(str(actions[k]))) for k in CONVERSION_ACTIONS if k in actions)
-    value = sum((Decimal(str(action_values[k])) for k in VALUE_ACTIONS if k in action_values), Decimal(0))
+    # Over the row's own (few) action types, looked up in the sets of those that count.
+    conversions = sum(_count(v) for k, v in actions.items() if k in _CONVERSIONS)
+    value = sum((Decimal(str(v)) for k, v in action_values.items() if k in _VALUES), Decimal(0))
     return (
         conversions,
         value,
