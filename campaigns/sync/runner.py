@@ -38,7 +38,6 @@ logger = logging.getLogger(__name__)
 
 MAX_HISTORY_DAYS = 37 * 31  # Meta keeps insights for 37 months
 MIN_PAGE_SIZE = 25
-STORE_ROWS = 5_000  # rows stored per transaction (ten pages of 500)
 NEEDS_REAUTH_MESSAGE = "Meta no longer accepts CraftAds' access. Connect Meta again; what was synced is kept."
 
 
@@ -262,7 +261,7 @@ def _as_is(batch: ingest.ParsedPage) -> ingest.ParsedPage:
 
 
 def _batches(attempt: Attempt, breakdown: str, pages: Iterator[insights.Page]) -> Iterator[ingest.ParsedPage]:
-    """Pages parsed and gathered into batches of about `STORE_ROWS` rows, one transaction each: a
+    """Pages parsed and gathered into batches of `META_SYNC_STORE_ROWS` rows or more, one transaction each: a
     transaction per page costs as much again as its rows. Progress is recorded per window, so a
     worker that dies re-reads its window whatever the batch size. Every answer's usage headers are
     read here, where Graph is called, so the pause holds back the next request. A Graph error
@@ -278,7 +277,7 @@ def _batches(attempt: Attempt, breakdown: str, pages: Iterator[insights.Page]) -
             else:
                 pending.extend(parsed)
             _slow_down(page.usage)
-            if len(pending.rows) >= STORE_ROWS:
+            if len(pending.rows) >= settings.META_SYNC_STORE_ROWS:
                 yield pending
                 pending = None
     except MetaError:

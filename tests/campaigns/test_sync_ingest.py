@@ -85,3 +85,21 @@ def test_two_pages_in_one_transaction_do_not_store_the_first_twice(user, django_
     assert _store("staged", account, first) == (1, 1, 0, 0)
     assert _store("staged", account, second) == (1, 1, 0, 0)  # the test's transaction is still open
     assert PerformanceRecord.objects.filter(ad_account=account).count() == 2
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_pages_gathered_into_one_batch_store_a_key_repeated_across_them_once(user, path):
+    account = _account(user, "8")
+    links = ingest.Links({}, {})
+    batch = ingest.parse_page(
+        [_row("1", "2026-11-01", "fb"), _row("2", "2026-11-01", "fb")],
+        ad_account=account,
+        breakdown="placement",
+        links=links,
+    )
+    later = [_row("2", "2026-11-01", "fb", spend="50.00"), _row("3", "2026-11-01", "fb")]
+    batch.extend(ingest.parse_page(later, ad_account=account, breakdown="placement", links=links))
+    counts = ingest.store_page(ad_account=account, page=batch, staged=PATHS[path])
+    assert (counts.fetched, counts.inserted, counts.updated, counts.unchanged) == (4, 3, 0, 0)
+    stored = PerformanceRecord.objects.filter(ad_account=account, meta_ad_id="2").values_list("spend", flat=True)
+    assert list(stored) == [Decimal("50.00")]  # the later page's numbers stand
