@@ -10,7 +10,7 @@ published campaign of `--ads` ads on a connected ad account, then:
 1. **ingest**: a sync run of `--days` days ending three days ago (`--ads` x days x 2 placements +
    2 age and gender groups = 1,000,000 rows at the defaults), through `campaigns.sync.runner.run_sync`,
    the function the sync task runs (claim, windows, cursor pages over HTTP, one fenced transaction
-   per page, the upsert), reading the fake Graph API served by a separate process;
+   per `META_SYNC_STORE_ROWS` rows, the upsert), reading the fake Graph API served by a separate process;
 2. **COPY**: the same rows (read back from the table) are removed, then written again into the same
    table, with its indexes and constraints, by one `COPY … FROM STDIN`: the floor for loading them;
 3. **re-sync**: the daily sync's range (the last `META_SYNC_RESTATE_DAYS` = 28 days) of every ad,
