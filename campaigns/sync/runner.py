@@ -4,9 +4,9 @@ It reads the structure of the account's campaigns (status and budgets, Ads Manag
 included), then ad-level daily insights for two breakdown reports, in windows of days. Meta
 restates recent days, so every sync re-reads the last `META_SYNC_RESTATE_DAYS` days; older days
 are read once, by the account's first sync (back to its oldest campaign, at most 37 months). Each
-window is stored in its own fenced transaction and recorded in the run's progress, so a worker
-that dies loses at most one window, and the next attempt continues where it stopped: upserts make
-a re-read window change nothing. "Reduce the amount of data" halves the window, then the page.
+window is stored in fenced transactions of `META_SYNC_STORE_ROWS` rows, then recorded in the run's
+progress, so a worker that dies loses at most one window, and the next attempt continues where it
+stopped: upserts make a re-read window change nothing. "Reduce the amount of data" halves the window, then the page.
 Usage headers slow the sync down before Meta throttles it; a rate limit re-queues it for the time
 Meta asks; an expired token flags the connection and stops, keeping what was stored.
 """
@@ -137,7 +137,7 @@ LEASE_REFRESH_SECONDS = 5.0
 
 def _fence(attempt: Attempt, *, force: bool = True) -> None:
     """Extend the lease (LostLease if another attempt took the run). Between pages it is done at most
-    every few seconds: each page's writes are fenced by their own transaction anyway."""
+    every few seconds: each batch's writes are fenced by their own transaction anyway."""
     now = time.monotonic()
     if not force and now - attempt.lease_refreshed < LEASE_REFRESH_SECONDS:
         return
