@@ -60,6 +60,7 @@ urlpatterns = [
         "rule-logs/<uuid:log_id>/reject/", rules_api.LogActionView.as_view(action="reject"), name="api-rule-log-reject"
     ),
     path("rule-logs/<uuid:log_id>/undo/", rules_api.LogActionView.as_view(action="undo"), name="api-rule-log-undo"),
+    path("rule-logs/<uuid:log_id>/explain/", rules_api.LogExplainView.as_view(), name="api-rule-log-explain"),
     # Landing pages, leads and webhooks (issue 15).
     path("pages/", pages_api.PageListApi.as_view(), name="api-pages"),
     path("pages/<uuid:page_id>/", pages_api.PageDetailApi.as_view(), name="api-page"),

@@ -64,7 +64,7 @@ def _params(report: str, since: date, until: date, page_size: int) -> dict:
 
 def _pages(access_token: str, path: tuple, params: dict) -> Iterator[Page]:
     for _ in range(MAX_PAGES):
-        body, usage = client.call_with_usage(access_token, "GET", path, params)
+        body, usage = client.read_with_usage(access_token, path, params)
         yield Page(rows=body.get("data", []), usage=usage)
         paging = body.get("paging") or {}
         after = (paging.get("cursors") or {}).get("after")

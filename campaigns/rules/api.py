@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from campaigns.publishing import selectors as publishing_selectors
-from campaigns.rules import engine, selectors, services
+from campaigns.rules import engine, explanations, selectors, services
 from campaigns.rules.models import OptimizationLog, OptimizationRule, RuleAction, RuleLevel, RuleMode
 from craftplatform.api_schema import errors
 
@@ -70,6 +70,9 @@ class LogSerializer(serializers.ModelSerializer):
             "approved_by",
             "applied_at",
             "undone_at",
+            "explanation",
+            "explanation_by",
+            "explained_at",
             "created_at",
         ]
         read_only_fields = fields
@@ -176,4 +179,26 @@ class LogActionView(APIView):
             log = handler(log=log, user=request.user)
         except services.RuleError as exc:
             return Response({"detail": exc.message, "code": "conflict"}, status=status.HTTP_409_CONFLICT)
+        return Response(LogSerializer(log).data)
+
+
+class LogExplainView(APIView):
+    @extend_schema(
+        request=None,
+        responses=LogSerializer,
+        description=(
+            "A plain-words explanation of a suggestion, written by the installation's AI chat provider from "
+            "the numbers (once: an explained suggestion answers its explanation). 409 `conflict` when the log is "
+            "not a suggestion waiting for approval, 409 `ai_unavailable` when no AI provider is set up, 503 "
+            "`ai_failed` when the provider failed (the suggestion is unchanged)."
+        ),
+    )
+    @errors(409, 503)
+    def post(self, request, log_id):
+        log = selectors.get_log_for_user(request.user, log_id)
+        try:
+            log = explanations.explain_suggestion(log=log, user=request.user)
+        except explanations.ExplanationError as exc:
+            code = status.HTTP_503_SERVICE_UNAVAILABLE if exc.code == "ai_failed" else status.HTTP_409_CONFLICT
+            return Response({"detail": exc.message, "code": exc.code}, status=code)
         return Response(LogSerializer(log).data)

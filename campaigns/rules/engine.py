@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Min, Q, Sum
+from django.db import connection
+from django.db.models import Q, Sum
 
 from campaigns.sync.models import Breakdown, PerformanceRecord
 
@@ -57,8 +58,19 @@ class Series:
     """One object's (campaign's or ad's) daily totals, and its first week's."""
 
     days: dict[date, Totals] = field(default_factory=dict)
-    first_week: Totals | None = None
     first_day: date | None = None
+    first_week_days: dict[date, Totals] = field(default_factory=dict)
+
+    def first_week(self, end: date) -> Totals | None:
+        """The first week's totals as known on `end` (a backtest day inside the first week sees only
+        the days up to it, as the live check on that day did)."""
+        if self.first_day is None or self.first_day > end:
+            return None
+        total = Totals()
+        for day, totals in self.first_week_days.items():
+            if day <= end:
+                total.add(totals)
+        return total
 
     def window(self, end: date, days: int) -> Totals:
         total = Totals()
@@ -75,7 +87,7 @@ def _ratio(numerator, denominator, scale=1) -> Decimal | None:
     return (Decimal(numerator) * scale / Decimal(denominator)).quantize(Decimal("0.0001"))
 
 
-def metric(name: str, totals: Totals, series: Series) -> Decimal | None:
+def metric(name: str, totals: Totals, series: Series | Windows, end: date) -> Decimal | None:
     if name in ("spend", "impressions", "clicks", "conversions"):
         return Decimal(getattr(totals, name))
     if name == "ctr":
@@ -89,7 +101,7 @@ def metric(name: str, totals: Totals, series: Series) -> Decimal | None:
     if name == "roas":
         return _ratio(totals.value, totals.spend)
     if name == "ctr_vs_first_week":
-        first = series.first_week
+        first = series.first_week(end)
         now = _ratio(totals.clicks, totals.impressions, 100)
         then = _ratio(first.clicks, first.impressions, 100) if first else None
         return _ratio(now, then, 100) if now is not None and then else None
@@ -120,11 +132,10 @@ def load(*, campaign_ids, level: str, end: date, window_days: int, first_week: b
         if row["date"] > window_start:
             entry.days[row["date"]] = totals
         if first_week:
-            if entry.first_week is None:
-                entry.first_week = Totals()
+            if entry.first_day is None:
                 entry.first_day = row["date"]
-            if entry.first_day and row["date"] < entry.first_day + timedelta(days=FIRST_WEEK_DAYS):
-                entry.first_week.add(totals)
+            if row["date"] < entry.first_day + timedelta(days=FIRST_WEEK_DAYS):
+                entry.first_week_days[row["date"]] = totals
     return series
 
 
@@ -134,7 +145,12 @@ class Windows:
 
     end: date
     totals: dict[int, Totals] = field(default_factory=dict)
-    first_week: Totals | None = None
+    first_week_totals: Totals | None = None
+
+    def first_week(self, end: date) -> Totals | None:
+        if end != self.end:
+            raise ValueError("Live windows are summed for one day: load them again for another.")
+        return self.first_week_totals
 
     def window(self, end: date, days: int) -> Totals:
         if end != self.end:
@@ -162,17 +178,55 @@ def load_windows(*, campaign_ids, level: str, end: date, windows: set[int], firs
         for days in windows:
             entry.totals[days] = Totals(*(row[f"{short}{days}"] or 0 for short, _ in SUM_FIELDS))
     if first_week:
-        starts = dict(rows.values(key).annotate(first=Min("date")).order_by().values_list(key, "first"))
-        if starts:
-            latest = max(starts.values()) + timedelta(days=FIRST_WEEK_DAYS - 1)
-            sums = {short: Sum(name) for short, name in SUM_FIELDS}
-            for row in rows.filter(date__lte=latest).values(key, "date").annotate(**sums).order_by():
-                start = starts[row[key]]
-                if row["date"] < start + timedelta(days=FIRST_WEEK_DAYS):
-                    entry = found[row[key]]
-                    entry.first_week = entry.first_week or Totals()
-                    entry.first_week.add(Totals(*(row[short] or 0 for short, _ in SUM_FIELDS)))
+        for object_id, totals in first_weeks(campaign_ids=campaign_ids, key=key, end=end).items():
+            found[object_id].first_week_totals = totals
     return found
+
+
+_WITHIN_FIRST_WEEK = {
+    # The day falls in the object's first FIRST_WEEK_DAYS days (date arithmetic is the one dialect gap).
+    "postgresql": 'p."date" < f.first_day + %s',
+    "sqlite": 'julianday(p."date") < julianday(f.first_day) + %s',
+}
+
+
+def first_weeks(*, campaign_ids, key: str, end: date) -> dict[object, Totals]:
+    """Each object's totals over its first seven days of numbers (up to `end`): one grouped query
+    joining every row to its object's first day, whatever the number of objects."""
+    if not campaign_ids:
+        return {}
+    meta = PerformanceRecord._meta
+    table, column, field = meta.db_table, meta.get_field(key).column, meta.get_field(key)
+    ids = [meta.get_field("campaign").get_db_prep_value(pk, connection) for pk in campaign_ids]
+    marks = ", ".join(["%s"] * len(ids))
+    # Names come from the model, values are bound.
+    sql = f"""
+        SELECT p.{column}, SUM(p.spend), SUM(p.impressions), SUM(p.clicks), SUM(p.conversions),
+               SUM(p.conversion_value)
+        FROM {table} p
+        JOIN (
+            SELECT {column} AS object_id, MIN("date") AS first_day FROM {table}
+            WHERE campaign_id IN ({marks}) AND breakdown = %s AND "date" <= %s AND {column} IS NOT NULL
+            GROUP BY {column}
+        ) f ON p.{column} = f.object_id
+        WHERE p.campaign_id IN ({marks}) AND p.breakdown = %s AND p."date" <= %s
+          AND {_WITHIN_FIRST_WEEK[connection.vendor]}
+        GROUP BY p.{column}
+    """  # noqa: S608
+    params = [*ids, Breakdown.PLACEMENT.value, end, *ids, Breakdown.PLACEMENT.value, end, FIRST_WEEK_DAYS]
+    found = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for object_id, spend, impressions, clicks, conversions, value in cursor.fetchall():
+            found[field.to_python(object_id)] = Totals(
+                _money(spend), int(impressions or 0), int(clicks or 0), int(conversions or 0), _money(value)
+            )
+    return found
+
+
+def _money(value) -> Decimal:
+    """A sum of money as Decimal (SQLite answers a float)."""
+    return value if isinstance(value, Decimal) else Decimal(str(value or 0)).quantize(Decimal("0.01"))
 
 
 def condition_windows(rule) -> set[int]:
@@ -195,7 +249,7 @@ def check(rule, series: Series | Windows, end: date) -> dict | None:
     values = {}
     for condition in rule.conditions:
         totals = series.window(end, int(condition.get("days", 1)))
-        value = metric(condition["metric"], totals, series)
+        value = metric(condition["metric"], totals, series, end)
         threshold = Decimal(str(condition["value"]))
         if value is None or not OPERATORS[condition["operator"]](value, threshold):
             return None

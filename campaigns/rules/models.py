@@ -98,6 +98,10 @@ class OptimizationLog(MutableModel):
     )
     applied_at = models.DateTimeField(null=True, blank=True)
     undone_at = models.DateTimeField(null=True, blank=True)
+    # Written by the AI chat provider from the numbers, when one is configured and the user asked.
+    explanation = models.TextField(blank=True)
+    explanation_by = models.CharField(max_length=150, blank=True, help_text="The provider and model that wrote it.")
+    explained_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

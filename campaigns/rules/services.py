@@ -120,7 +120,8 @@ class Firing:
 def _objects(rule: OptimizationRule) -> dict[object, str]:
     if rule.level == RuleLevel.CAMPAIGN:
         return {rule.campaign_id: rule.campaign.name}
-    return {a.pk: a.ad_name or a.meta_ad_id for a in rule.campaign.assets.exclude(meta_ad_id="")}
+    assets = rule.campaign.assets.exclude(meta_ad_id="").values_list("pk", "ad_name", "meta_ad_id")
+    return {pk: name or ad_id for pk, name, ad_id in assets}
 
 
 def evaluate_rule(rule: OptimizationRule, *, day: date, series=None) -> list[Firing]:

@@ -7,8 +7,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from campaigns.publishing import selectors as publishing_selectors
-from campaigns.rules import engine, selectors, services
+from campaigns.rules import engine, explanations, selectors, services
 from campaigns.rules.forms import RuleForm
+from generations.services.providers import feature_status
 
 BACKTEST_DAYS = (30, 60, 90)
 
@@ -26,6 +27,9 @@ def index(request):
             "logs": selectors.logs_for(request.user)[:50],
             "campaigns": publishing_selectors.campaigns_for(request.user).filter(status="published"),
             "templates": services.RULE_TEMPLATES,
+            # Users see the button only when it works; staff see what would switch it on.
+            "explain": explanations.explanations_available(),
+            "explain_setup": feature_status()["ai_copy"].message if request.user.is_staff else "",
         },
     )
 
@@ -115,4 +119,15 @@ def log_action(request, log_id, action):
         messages.error(request, exc.message)
     else:
         messages.success(request, f"{log.rule_name}: {log.get_status_display().lower()}.")
+    return redirect("campaigns:rules")
+
+
+@login_required
+@require_POST
+def log_explain(request, log_id):
+    log = selectors.get_log_for_user(request.user, log_id)
+    try:
+        explanations.explain_suggestion(log=log, user=request.user)
+    except explanations.ExplanationError as exc:
+        messages.error(request, exc.message)
     return redirect("campaigns:rules")

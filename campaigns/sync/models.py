@@ -83,10 +83,21 @@ class Breakdown(models.TextChoices):
     DEMOGRAPHIC = "demographic", "Age and gender"
 
 
+_CONVERSIONS, _VALUES = frozenset(CONVERSION_ACTIONS), frozenset(VALUE_ACTIONS)
+_FOUR_PLACES = Decimal("0.0001")
+
+
 def _ratio(numerator, denominator, scale=1) -> Decimal | None:
     if not denominator:
         return None
-    return (Decimal(numerator) * scale / Decimal(denominator)).quantize(Decimal("0.0001"))
+    return (Decimal(numerator) * scale / Decimal(denominator)).quantize(_FOUR_PLACES)
+
+
+def _count(value) -> int:
+    try:
+        return int(value)  # a string of digits, as Graph sends counts
+    except (TypeError, ValueError):
+        return int(Decimal(str(value)))
 
 
 class PerformanceRecord(MutableModel):
@@ -155,9 +166,28 @@ class PerformanceRecord(MutableModel):
 
     def derive(self) -> None:
         """Conversions, their value and the ratios, from the stored counts (CTR in %, CPC, CPA, ROAS)."""
-        self.conversions = sum(int(Decimal(str(self.actions.get(k, 0)))) for k in CONVERSION_ACTIONS)
-        self.conversion_value = sum((Decimal(str(self.action_values.get(k, 0))) for k in VALUE_ACTIONS), Decimal(0))
-        self.ctr = _ratio(self.clicks, self.impressions, 100)
-        self.cpc = _ratio(self.spend, self.clicks)
-        self.cpa = _ratio(self.spend, self.conversions)
-        self.roas = _ratio(self.conversion_value, self.spend)
+        (self.conversions, self.conversion_value, self.ctr, self.cpc, self.cpa, self.roas) = derive_metrics(
+            actions=self.actions,
+            action_values=self.action_values,
+            clicks=self.clicks,
+            impressions=self.impressions,
+            spend=self.spend,
+        )
+
+
+def derive_metrics(
+    *, actions: dict, action_values: dict, clicks: int, impressions: int, spend: Decimal
+) -> tuple[int, Decimal, Decimal | None, Decimal | None, Decimal | None, Decimal | None]:
+    """(conversions, conversion value, CTR in %, CPC, CPA, ROAS) from one row's counts: the one
+    derivation both the model and the sync's bulk ingest use."""
+    # Over the row's own (few) action types, looked up in the sets of those that count.
+    conversions = sum(_count(v) for k, v in actions.items() if k in _CONVERSIONS)
+    value = sum((Decimal(str(v)) for k, v in action_values.items() if k in _VALUES), Decimal(0))
+    return (
+        conversions,
+        value,
+        _ratio(clicks, impressions, 100),
+        _ratio(spend, clicks),
+        _ratio(spend, conversions),
+        _ratio(value, spend),
+    )

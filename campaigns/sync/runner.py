@@ -4,9 +4,9 @@ It reads the structure of the account's campaigns (status and budgets, Ads Manag
 included), then ad-level daily insights for two breakdown reports, in windows of days. Meta
 restates recent days, so every sync re-reads the last `META_SYNC_RESTATE_DAYS` days; older days
 are read once, by the account's first sync (back to its oldest campaign, at most 37 months). Each
-window is stored in its own fenced transaction and recorded in the run's progress, so a worker
-that dies loses at most one window, and the next attempt continues where it stopped: upserts make
-a re-read window change nothing. "Reduce the amount of data" halves the window, then the page.
+window is stored in fenced transactions of `META_SYNC_STORE_ROWS` rows, then recorded in the run's
+progress, so a worker that dies loses at most one window, and the next attempt continues where it
+stopped: upserts make a re-read window change nothing. "Reduce the amount of data" halves the window, then the page.
 Usage headers slow the sync down before Meta throttles it; a rate limit re-queues it for the time
 Meta asks; an expired token flags the connection and stops, keeping what was stored.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -29,6 +30,7 @@ from campaigns.meta.errors import MetaAuthError, MetaError, MetaRateLimited, Met
 from campaigns.publishing.models import Campaign, CampaignChange
 from campaigns.sync import ingest, selectors
 from campaigns.sync.models import Breakdown, PerformanceRecord, SyncRun
+from campaigns.sync.read_ahead import read_ahead
 from craftplatform import jobs
 from craftplatform.jobs import LostLease
 
@@ -48,6 +50,7 @@ class Attempt:
     links: ingest.Links
     counts: ingest.Counts = field(default_factory=ingest.Counts)
     started: float = field(default_factory=time.monotonic)
+    lease_refreshed: float = 0.0
 
 
 def sync_range(ad_account: MetaAdAccount, *, today: date, first_sync: bool) -> tuple[date, date]:
@@ -129,9 +132,18 @@ def run_sync(*, run_id) -> str:
         return "failed"
 
 
-def _fence(attempt: Attempt) -> None:
+LEASE_REFRESH_SECONDS = 5.0
+
+
+def _fence(attempt: Attempt, *, force: bool = True) -> None:
+    """Extend the lease (LostLease if another attempt took the run). Between pages it is done at most
+    every few seconds: each batch's writes are fenced by their own transaction anyway."""
+    now = time.monotonic()
+    if not force and now - attempt.lease_refreshed < LEASE_REFRESH_SECONDS:
+        return
     if not jobs.refresh_lease(SyncRun, attempt.run_id, attempt=attempt.number):
         raise LostLease()
+    attempt.lease_refreshed = now
 
 
 def _slow_down(usage: dict) -> None:
@@ -231,18 +243,49 @@ def _read_window(attempt: Attempt, breakdown: str, since: date, until: date, pag
             until=until,
             page_size=page_size,
         )
-    for page in pages:
+
+    # The next pages are fetched and parsed while the database stores the ones before.
+    for batch in read_ahead(_batches(attempt, breakdown, pages), _as_is):
         with jobs.fenced(SyncRun, attempt.run_id, attempt=attempt.number) as run:
-            counts = ingest.store_rows(
-                ad_account=attempt.ad_account, breakdown=breakdown, rows=page.rows, links=attempt.links
-            )
+            counts = ingest.store_page(ad_account=attempt.ad_account, page=batch)
             run.rows_fetched += counts.fetched
             run.rows_inserted += counts.inserted
             run.rows_updated += counts.updated
             run.rows_unchanged += counts.unchanged
             run.save(update_fields=["rows_fetched", "rows_inserted", "rows_updated", "rows_unchanged", "updated_at"])
-        _slow_down(page.usage)
-        _fence(attempt)
+        _fence(attempt, force=False)
+
+
+def _as_is(batch: ingest.ParsedPage) -> ingest.ParsedPage:
+    return batch
+
+
+def _batches(attempt: Attempt, breakdown: str, pages: Iterator[insights.Page]) -> Iterator[ingest.ParsedPage]:
+    """Pages parsed and gathered into batches of `META_SYNC_STORE_ROWS` rows or more, one transaction each: a
+    transaction per page costs as much again as its rows. Progress is recorded per window, so a
+    worker that dies re-reads its window whatever the batch size. Every answer's usage headers are
+    read here, where Graph is called, so the pause holds back the next request. A Graph error
+    first hands over the rows read before it, which are stored as they were page by page."""
+    pending: ingest.ParsedPage | None = None
+    try:
+        for page in pages:
+            parsed = ingest.parse_page(
+                page.rows, ad_account=attempt.ad_account, breakdown=breakdown, links=attempt.links
+            )
+            if pending is None:
+                pending = parsed
+            else:
+                pending.extend(parsed)
+            _slow_down(page.usage)
+            if len(pending.rows) >= settings.META_SYNC_STORE_ROWS:
+                yield pending
+                pending = None
+    except MetaError:
+        if pending is not None:
+            yield pending
+        raise
+    if pending is not None:
+        yield pending
 
 
 def _finish(attempt: Attempt) -> str:

@@ -26,6 +26,8 @@ META_RATE_LIMIT_MIN_WAIT_SECONDS = env.int("META_RATE_LIMIT_MIN_WAIT_SECONDS", d
 META_SYNC_RESTATE_DAYS = env.int("META_SYNC_RESTATE_DAYS", default=28)
 META_SYNC_WINDOW_DAYS = env.int("META_SYNC_WINDOW_DAYS", default=7)  # days per insights request
 META_SYNC_PAGE_SIZE = env.int("META_SYNC_PAGE_SIZE", default=500)
+# Rows stored per transaction: pages are gathered until they hold this many (progress stays per window).
+META_SYNC_STORE_ROWS = env.int("META_SYNC_STORE_ROWS", default=5000)
 # A first sync back-fills older days in windows this large, as asynchronous report runs.
 META_SYNC_BACKFILL_WINDOW_DAYS = env.int("META_SYNC_BACKFILL_WINDOW_DAYS", default=30)
 META_SYNC_REPORT_TIMEOUT_SECONDS = env.int("META_SYNC_REPORT_TIMEOUT_SECONDS", default=15 * 60)

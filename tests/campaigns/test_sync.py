@@ -2,6 +2,8 @@
 when nothing changed, waits out rate limits, halves what Meta finds too much, keeps rows when the
 token dies, and never runs twice at once for one account."""
 
+import json
+import logging
 from datetime import timedelta
 from decimal import Decimal
 
@@ -189,3 +191,19 @@ def test_a_first_sync_back_fills_older_days_through_async_report_runs(
     assert _finish(second) == "done"
     assert (second.since, second.until) == (today - timedelta(days=4), today)  # only the restated days again
     assert PerformanceRecord.objects.count() == 41 * 4
+
+
+def test_pages_gathered_into_batches_store_every_row_once_and_every_answers_usage_is_read(
+    published_campaign, graph, settings, caplog, django_capture_on_commit_callbacks
+):
+    ad_account, _ = published_campaign
+    settings.META_SYNC_STORE_ROWS = 5  # pages of 4 rows: two pages a transaction
+    graph.usage = {"x-ad-account-usage": json.dumps({"acc_id_util_pct": 12, "reset_time_duration": 0})}
+    run = _sync(ad_account, django_capture_on_commit_callbacks)
+    with caplog.at_level(logging.INFO, logger="campaigns.meta.client"):
+        assert _finish(run) == "done"
+    assert PerformanceRecord.objects.count() == 20
+    assert (run.rows_fetched, run.rows_inserted, run.rows_updated, run.rows_unchanged) == (20, 20, 0, 0)
+    read = [r for r in caplog.records if r.getMessage() == "Graph API usage" and r.path.endswith("/insights")]
+    assert len(read) == len(graph.requests_to("GET", r"/act_111/insights$")) > 4
+    assert {r.usage["x-ad-account-usage"]["acc_id_util_pct"] for r in read} == {12}

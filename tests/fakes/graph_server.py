@@ -26,6 +26,7 @@ import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date as _date
 from datetime import timedelta as _timedelta
@@ -126,6 +127,95 @@ class Failure:
     delay: float = 0.0
 
 
+PLACEMENT_COMBOS = (
+    {"publisher_platform": "facebook", "platform_position": "feed"},
+    {"publisher_platform": "instagram", "platform_position": "story"},
+)
+DEMOGRAPHIC_COMBOS = ({"age": "25-34", "gender": "female"}, {"age": "35-44", "gender": "male"})
+
+
+class InsightRows(Sequence):
+    """Ad-level daily insight rows (ads sorted by id, then days, then breakdown values), made on
+    demand: slicing a page builds that page's rows only. Numbers are stable per (ad, day, breakdown
+    values) unless restated."""
+
+    def __init__(
+        self,
+        ads: list[tuple[str, str, str]],
+        days: list[str],
+        combos,
+        currency: str,
+        restated: dict,
+        encoded: dict | None = None,
+    ) -> None:
+        self.ads, self.days, self.combos, self.currency, self.restated = ads, days, combos, currency, restated
+        self._per_ad = len(days) * len(combos)
+        # (ad, day, breakdown values) -> the row as JSON, shared by every request (None: no cache).
+        self._encoded = encoded
+        self._combo_keys = [tuple(sorted(combo.items())) for combo in combos]
+
+    def encoded(self, start: int, stop: int) -> str:
+        """Rows [start, stop) as the inside of a JSON array, from the cache where made before."""
+        parts = []
+        for n in range(start, min(stop, len(self))):
+            if self._encoded is None:
+                parts.append(json.dumps(self._row(n)))
+                continue
+            ad_id = self.ads[n // self._per_ad][0]
+            rest = n % self._per_ad
+            key = (ad_id, self.days[rest // len(self.combos)], self._combo_keys[rest % len(self.combos)])
+            text = self._encoded.get(key)
+            if text is None:
+                text = self._encoded[key] = json.dumps(self._row(n))
+            parts.append(text)
+        return ",".join(parts)
+
+    def __len__(self) -> int:
+        return len(self.ads) * self._per_ad
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._row(n) for n in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._row(index)
+
+    def _row(self, n: int) -> dict:
+        ad_id, adset_id, campaign_id = self.ads[n // self._per_ad]
+        rest = n % self._per_ad
+        day, combo = self.days[rest // len(self.combos)], self.combos[rest % len(self.combos)]
+        seed = int(hashlib.sha256(f"{ad_id}|{day}|{sorted(combo.items())}".encode()).hexdigest()[:8], 16)
+        impressions = 1000 + seed % 9000
+        clicks = 10 + seed % 190
+        purchases = seed % 4
+        row = {
+            "date_start": day,
+            "date_stop": day,
+            "ad_id": ad_id,
+            "adset_id": adset_id,
+            "campaign_id": campaign_id,
+            "account_currency": self.currency,
+            "attribution_setting": "7d_click_1d_view",
+            "impressions": str(impressions),
+            "reach": str(int(impressions * 0.8)),
+            "frequency": f"{impressions / int(impressions * 0.8):.6f}",
+            "clicks": str(clicks),
+            "inline_link_clicks": str(int(clicks * 0.7)),
+            "spend": f"{(seed % 5000) / 100 + 1:.2f}",
+            "actions": [
+                {"action_type": "link_click", "value": str(int(clicks * 0.7))},
+                {"action_type": "purchase", "value": str(purchases)},
+            ],
+            "action_values": [{"action_type": "purchase", "value": f"{purchases * 24.5:.2f}"}],
+            **combo,
+        }
+        if self.restated:
+            row.update(self.restated.get((ad_id, day), {}))
+        return row
+
+
 @dataclass
 class FakeGraph:
     app_id: str = "1234567890"
@@ -155,6 +245,9 @@ class FakeGraph:
         self.fail_reports = 0
         self.max_ad_days: int | None = None
         self.usage: dict[str, str] = {}
+        self.encoded_rows: dict[tuple, str] = {}  # insight rows as JSON, dropped when restated
+        self._ads_changes = 0  # bumped by every ad update or delete through the API
+        self._ads_cache: dict[str, tuple[tuple[int, int], list[tuple[str, str, str]]]] = {}
         self.ad_accounts = [
             {
                 "id": "act_111",
@@ -240,7 +333,7 @@ class FakeGraph:
         return [obj for obj in self.objects[kind].values() if obj.get("status") != "DELETED"]
 
     # -- request handling ------------------------------------------------------
-    def handle(self, method: str, path: str, params: dict) -> tuple[int, dict, dict]:
+    def handle(self, method: str, path: str, params: dict) -> tuple[int, dict | str, dict]:
         parts = [part for part in path.split("/") if part]
         if parts and re.fullmatch(r"v\d+\.\d+", parts[0]):
             parts = parts[1:]
@@ -267,7 +360,7 @@ class FakeGraph:
             raise token_expired()
         return token
 
-    def route(self, method: str, parts: list[str], params: dict) -> dict:
+    def route(self, method: str, parts: list[str], params: dict) -> dict | str:
         if parts == ["oauth", "access_token"]:
             return self._oauth(params)
         token = self._check_token(params)
@@ -330,32 +423,40 @@ class FakeGraph:
         self.tokens[token] = {"expires_at": time.time() + 3600, "long": False}
         return {"access_token": token, "token_type": "bearer", "expires_in": 3600}
 
-    def _page_of(self, items: list[dict], params: dict) -> dict:
+    def _page_of(self, items: Sequence[dict], params: dict) -> dict | str:
         limit = int(params.get("limit") or self.page_size)
         start = int(base64.b64decode(params["after"]).decode()) if params.get("after") else 0
+        if isinstance(items, InsightRows):  # the page's JSON text, from rows kept as text
+            end = min(len(items), start + limit)
+            paging = self._paging(start, end, len(items))
+            return '{"data": [' + items.encoded(start, end) + '], "paging": ' + json.dumps(paging) + "}"
         chunk = items[start : start + limit]
-        body: dict[str, Any] = {"data": chunk}
         end = start + len(chunk)
+        return {"data": chunk, "paging": self._paging(start, end, len(items))}
+
+    def _paging(self, start: int, end: int, total: int) -> dict:
         cursors = {
             "before": base64.b64encode(str(start).encode()).decode(),
             "after": base64.b64encode(str(end).encode()).decode(),
         }
-        body["paging"] = {"cursors": cursors}
-        if end < len(items):
-            body["paging"]["next"] = f"https://graph.invalid/next?after={cursors['after']}"
-        return body
+        paging: dict[str, Any] = {"cursors": cursors}
+        if end < total:
+            paging["next"] = f"https://graph.invalid/next?after={cursors['after']}"
+        return paging
 
     def restate(self, ad_id: str, day: str, **numbers) -> None:
         """Meta's numbers for an ad's day change (as Meta restates recent days)."""
         with self.lock:
             self.restated[(str(ad_id), day)] = numbers
+            for key in [k for k in self.encoded_rows if k[0] == str(ad_id) and k[1] == day]:
+                del self.encoded_rows[key]
 
     def _start_report(self, account: str, params: dict) -> dict:
         report_id = str(next(self._ids))
         failing = self.fail_reports > 0
         self.fail_reports -= failing
         self.reports[report_id] = {
-            "rows": [] if failing else self._insight_rows(account, params),
+            "rows": [] if failing else self._insight_rows(account, params, snapshot=True),
             "polls": 0,
             "fail": failing,
         }
@@ -376,12 +477,14 @@ class FakeGraph:
             "async_percent_completion": 100 if done else 50,
         }
 
-    def _insight_rows(self, account: str, params: dict) -> list[dict]:
+    def _insight_rows(self, account: str, params: dict, *, snapshot: bool = False) -> InsightRows:
+        """The rows of one insights request, made up only for the page asked for (a window of 10,000
+        ads is 100,000s of rows; a page is 500). A report run snapshots the restatements it started with."""
         time_range = params.get("time_range") or {}
         since = _date.fromisoformat(time_range["since"])
         until = _date.fromisoformat(time_range["until"])
         days = [(since + _timedelta(days=n)).isoformat() for n in range((until - since).days + 1)]
-        ads = [ad for ad in self.live("ad") if ad["account_id"] == account]
+        ads = self._account_ads(account)
         if self.max_ad_days is not None and len(ads) * len(days) > self.max_ad_days:
             raise GraphError(
                 500,
@@ -393,49 +496,36 @@ class FakeGraph:
                 ),
             )
         breakdowns = str(params.get("breakdowns", ""))
-        combos = (
-            [{"age": "25-34", "gender": "female"}, {"age": "35-44", "gender": "male"}]
-            if "age" in breakdowns
-            else [
-                {"publisher_platform": "facebook", "platform_position": "feed"},
-                {"publisher_platform": "instagram", "platform_position": "story"},
-            ]
-        )
+        combos = DEMOGRAPHIC_COMBOS if "age" in breakdowns else PLACEMENT_COMBOS
         currency = next((a["currency"] for a in self.ad_accounts if a["id"] == account), "USD")
-        rows = []
-        for ad in sorted(ads, key=lambda a: a["id"]):
+        if snapshot:  # a report run answers the numbers of when it started
+            return InsightRows(ads, days, combos, currency, dict(self.restated))
+        return InsightRows(ads, days, combos, currency, self.restated, self.encoded_rows)
+
+    def prepare_insights(self, account: str, since: str, until: str) -> int:
+        """Make and keep every row of both reports for these days (a benchmark's fake then only
+        joins kept text per page); returns how many rows."""
+        made = 0
+        for breakdowns in ("publisher_platform,platform_position", "age,gender"):
+            params = {"time_range": {"since": since, "until": until}, "breakdowns": breakdowns}
+            rows = self._insight_rows(account, params)
+            rows.encoded(0, len(rows))
+            made += len(rows)
+        return made
+
+    def _account_ads(self, account: str) -> list[tuple[str, str, str]]:
+        """(ad id, ad set id, campaign id) of the account's live ads, sorted; kept until an ad changes."""
+        ads = self.objects["ad"]
+        version = (len(ads), self._ads_changes)
+        cached = self._ads_cache.get(account)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        found = []
+        for ad in sorted((a for a in self.live("ad") if a["account_id"] == account), key=lambda a: a["id"]):
             adset = self.objects["adset"].get(str(ad.get("adset_id")), {})
-            for day in days:
-                for combo in combos:
-                    seed = int(hashlib.sha256(f"{ad['id']}|{day}|{sorted(combo.items())}".encode()).hexdigest()[:8], 16)
-                    impressions = 1000 + seed % 9000
-                    clicks = 10 + seed % 190
-                    spend = f"{(seed % 5000) / 100 + 1:.2f}"
-                    purchases = seed % 4
-                    row = {
-                        "date_start": day,
-                        "date_stop": day,
-                        "ad_id": ad["id"],
-                        "adset_id": str(ad.get("adset_id", "")),
-                        "campaign_id": str(adset.get("campaign_id", "")),
-                        "account_currency": currency,
-                        "attribution_setting": "7d_click_1d_view",
-                        "impressions": str(impressions),
-                        "reach": str(int(impressions * 0.8)),
-                        "frequency": f"{impressions / int(impressions * 0.8):.6f}",
-                        "clicks": str(clicks),
-                        "inline_link_clicks": str(int(clicks * 0.7)),
-                        "spend": spend,
-                        "actions": [
-                            {"action_type": "link_click", "value": str(int(clicks * 0.7))},
-                            {"action_type": "purchase", "value": str(purchases)},
-                        ],
-                        "action_values": [{"action_type": "purchase", "value": f"{purchases * 24.5:.2f}"}],
-                        **combo,
-                    }
-                    row.update(self.restated.get((ad["id"], day), {}))
-                    rows.append(row)
-        return rows
+            found.append((ad["id"], str(ad.get("adset_id", "")), str(adset.get("campaign_id", ""))))
+        self._ads_cache[account] = (version, found)
+        return found
 
     def _adimages(self, method: str, account: str, params: dict) -> dict:
         store = self.images.setdefault(account, {})
@@ -504,6 +594,8 @@ class FakeGraph:
         for kind, objects in self.objects.items():
             if object_id in objects:
                 obj = objects[object_id]
+                if method != "GET":
+                    self._ads_changes += 1
                 if method == "GET":
                     if obj.get("status") == "DELETED":
                         break
@@ -564,10 +656,10 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload, headers = self.fake.handle(method, url.path, params)
         except GraphError as error:
             status, payload, headers = error.status, error.body, error.headers
-        data = json.dumps(payload).encode()
+        data = (payload if isinstance(payload, str) else json.dumps(payload)).encode()
         try:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
             self.send_header("Content-Length", str(len(data)))
             for key, value in headers.items():
                 self.send_header(key, value)
