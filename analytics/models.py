@@ -246,3 +246,7 @@ class PageEvent(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.event_type} on {self.page_id}"
+
+
+# The ad-performance and landing-page rollups live in their own module (one concern per file).
+from analytics.models_campaigns import AdBreakdownDay, AdDay, PageDay, PageSourceDay  # noqa: E402, F401

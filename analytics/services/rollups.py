@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import Count, Min, Q, Sum
@@ -37,6 +36,8 @@ from analytics.models import (
     UserDay,
     UserMilestone,
 )
+from analytics.services import campaign_rollups
+from analytics.services.days import Bounds, local_bounds, utc_bounds, zone_for
 from credits.constants import (
     BillingInterval,
     Operation,
@@ -72,32 +73,6 @@ GENERATION_REFERENCE = "generation"
 OPERATION_REFERENCE = "image_operation"
 
 
-@dataclass(frozen=True)
-class Bounds:
-    start: datetime
-    end: datetime
-
-
-def utc_bounds(day: date) -> Bounds:
-    start = datetime.combine(day, time.min, tzinfo=UTC)
-    return Bounds(start, start + timedelta(days=1))
-
-
-def local_bounds(day: date, zone: ZoneInfo) -> Bounds:
-    # Midnight to midnight in the zone: 23 or 25 hours on the days clocks change.
-    return Bounds(
-        datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC),
-        datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC),
-    )
-
-
-def zone_for(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 @transaction.atomic
 def recompute_day(day: date) -> dict[str, int]:
     """Replace every rollup of `day`; returns the number of rows written per table."""
@@ -111,8 +86,28 @@ def recompute_day(day: date) -> dict[str, int]:
         "jobs": _jobs(day, bounds),
         "user_credits": _user_credit_days(day),
         "milestones": _milestones(bounds),
+        **campaign_rollups.recompute_performance_day(day),
+        **campaign_rollups.recompute_pages_day(day),
     }
     return written
+
+
+@transaction.atomic
+def recompute_performance_day(day: date) -> dict[str, int]:
+    return campaign_rollups.recompute_performance_day(day)
+
+
+def recompute_recent(*, today: date, days: int, performance_days: int) -> int:
+    """Recompute every rollup of the last `days` days up to today, and the ad rollups of the last
+    `performance_days` (Meta restates up to 28 days back) and of tomorrow (an ad account east of
+    UTC is a day ahead). Returns the number of days recomputed."""
+    first = today - timedelta(days=days)
+    count = recompute_range(first, today)
+    performance = [today + timedelta(days=1)]
+    performance += [today - timedelta(days=n) for n in range(days + 1, performance_days + 1)]
+    for day in performance:
+        recompute_performance_day(day)
+    return count + len(performance)
 
 
 def recompute_range(first: date, last: date) -> int:
