@@ -34,8 +34,9 @@ HEADLINE = (
     ("cpa", "CPA"),
     ("roas", "ROAS"),
 )
-# For these a fall is good news.
+# For these a fall is good news; a change of spend is neither good nor bad in itself.
 LOWER_IS_BETTER = {"cpc", "cpm", "cpa"}
+NEUTRAL = {"spend"}
 
 
 def _cell(value) -> object:
@@ -103,7 +104,7 @@ def _headline(current: Totals, previous: Totals) -> list[Headline]:
         now, before = getattr(current, key), getattr(previous, key)
         change = _change(now, before)
         better = None
-        if change and now != before:
+        if change and now != before and key not in NEUTRAL:
             better = (now < before) if key in LOWER_IS_BETTER else (now > before)
         out.append(Headline(key, label, _cell(now), _cell(before), change, better))
     return out
