@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from analytics import tasks
 from analytics.models import AdDay
 from analytics.services import rollups
 from campaigns.models import CampaignAsset, PerformanceRecord
@@ -153,12 +154,15 @@ def test_empty_states_say_what_comes_and_what_to_do(client):
 
 
 @pytest.mark.django_db
-def test_restated_numbers_are_picked_up_by_the_hourly_window():
+def test_restated_numbers_are_picked_up_by_the_hourly_task(settings):
+    """Meta restates the last 28 days: the hourly task recomputes the ad rollups of that window."""
+    settings.ANALYTICS_RECOMPUTE_DAYS = 3
+    settings.ANALYTICS_PERFORMANCE_RECOMPUTE_DAYS = 28
     user, _, _ = _advertiser(5, currencies=("USD",))
-    today = timezone.now().date()
-    rollups.recompute_recent(today=today, days=3, performance_days=28)
-    old = today - timedelta(days=10)
+    tasks.recompute_recent_rollups_task()
+    old = timezone.now().date() - timedelta(days=10)
+    before = AdDay.objects.get(user=user, day=old).spend
     PerformanceRecord.objects.filter(date=old, ad_account__connection__user=user).update(spend=1)
-    rollups.recompute_recent(today=today, days=3, performance_days=28)
+    tasks.recompute_recent_rollups_task()
     placements = PerformanceRecord.objects.filter(date=old, breakdown="placement", ad_account__connection__user=user)
-    assert AdDay.objects.get(user=user, day=old).spend == placements.count()
+    assert AdDay.objects.get(user=user, day=old).spend == placements.count() != before
