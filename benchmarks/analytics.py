@@ -319,7 +319,8 @@ def performance(options, user_ids) -> None:
         for offset in range(days):
             day = today - timedelta(days=offset)
             cursor.execute(
-                statement, {"day": day, "ads": options.ads, "busy": busy, "rest": rest, "ordinal": day.toordinal() % 997}
+                statement,
+                {"day": day, "ads": options.ads, "busy": busy, "rest": rest, "ordinal": day.toordinal() % 997},
             )
             if offset % 10 == 9:
                 print(f"    {offset + 1} days, {time.perf_counter() - began:.0f} s", flush=True)

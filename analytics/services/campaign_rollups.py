@@ -209,4 +209,3 @@ def recompute_pages_day(day: date) -> dict[str, int]:
         batch_size=BATCH,
     )
     return {"page_days": len(pages), "page_sources": len(sources)}
-
