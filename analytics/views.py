@@ -107,5 +107,8 @@ def staff_usage(request):
 @staff_report
 def staff_heavy_users(request):
     return _staff_page(
-        request, title="Heavy users", key="heavy-users", build=lambda p: staff.heavy_users_report(period=p)
+        request,
+        title="Heavy users",
+        key="heavy-users",
+        build=lambda p: staff.heavy_users_report(period=p, today=timezone.now().date()),
     )

@@ -36,7 +36,7 @@ from analytics.models import (
     UserDay,
     UserMilestone,
 )
-from analytics.services import campaign_rollups
+from analytics.services import campaign_rollups, heavy_users
 from analytics.services.days import Bounds, local_bounds, utc_bounds, zone_for
 from credits.constants import (
     BillingInterval,
@@ -107,6 +107,7 @@ def recompute_recent(*, today: date, days: int, performance_days: int) -> int:
     performance += [today - timedelta(days=n) for n in range(days + 1, performance_days + 1)]
     for day in performance:
         recompute_performance_day(day)
+    heavy_users.rank_heavy_users(today=today)
     return count + len(performance)
 
 
@@ -150,6 +151,10 @@ def _user_days(day: date, bounds: Bounds) -> int:
     return len(rows)
 
 
+def _distinct_active(day: date, days: int) -> int:
+    return UserDay.objects.filter(day__gt=day - timedelta(days=days), day__lte=day).values("user_id").distinct().count()
+
+
 def _platform_day(day: date, bounds: Bounds) -> int:
     totals = {row["type"]: row for row in _ledger(bounds).values("type").annotate(total=Sum("amount"))}
     positive = {
@@ -165,6 +170,8 @@ def _platform_day(day: date, bounds: Bounds) -> int:
     values = {
         "signups": User.objects.filter(created_at__gte=bounds.start, created_at__lt=bounds.end).count(),
         "active_users": UserDay.objects.filter(day=day).count(),
+        "weekly_active_users": _distinct_active(day, 7),
+        "monthly_active_users": _distinct_active(day, 30),
         "generations": Generation.objects.filter(**window).count(),
         "generations_failed": Generation.objects.filter(status=GenerationStatus.FAILED, **ended).count(),
         "operations": ImageOperation.objects.filter(**window).count(),
