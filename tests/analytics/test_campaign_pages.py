@@ -5,6 +5,8 @@ import random
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -166,3 +168,29 @@ def test_restated_numbers_are_picked_up_by_the_hourly_task(settings):
     tasks.recompute_recent_rollups_task()
     placements = PerformanceRecord.objects.filter(date=old, breakdown="placement", ad_account__connection__user=user)
     assert AdDay.objects.get(user=user, day=old).spend == placements.count() != before
+
+
+@pytest.mark.django_db
+def test_the_page_runs_as_many_queries_for_many_ads_as_for_one(client):
+    me, _, _ = _advertiser(6, currencies=("USD",))
+    _recompute()
+    client.force_login(me)
+    client.get(reverse("analytics:index"), {"days": 28})  # the first request of a session fills caches
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(reverse("analytics:index"), {"days": 28}).status_code == 200
+    rng = random.Random(6)  # noqa: S311 (seeded test data)
+    account = me.meta_connection.ad_accounts.get(currency="USD")
+    today = timezone.now().date()
+    PerformanceRecord.objects.bulk_create(
+        [
+            record
+            for ad in range(5)
+            for back in range(5)
+            for record in performance_rows(rng, account=account, day=today - timedelta(days=back), ad_id=f"more-{ad}")
+        ]
+    )
+    _recompute()
+    with CaptureQueriesContext(connection) as many:
+        body = client.get(reverse("analytics:index"), {"days": 28}).content.decode()
+    assert "Meta ad more-4" in body
+    assert len(many) == len(one)
