@@ -19,9 +19,10 @@ from django.db.models import Count, Q, Sum
 
 from accounts.models import UserPreference
 from analytics.models import AdBreakdownDay, AdDay, PageDay, PageEvent, PageEventType, PageSourceDay
+from analytics.services import rollups_sql
 from analytics.services.days import Bounds, local_bounds, zone_for
 from campaigns.leads import attribution
-from campaigns.models import Breakdown, Conversion, MetaAdAccount, PerformanceRecord
+from campaigns.models import Breakdown, Conversion, PerformanceRecord
 
 AD_SUMS = ("impressions", "reach", "clicks", "inline_link_clicks", "spend", "conversions", "conversion_value")
 BATCH = 5000
@@ -29,18 +30,59 @@ BATCH = 5000
 
 def recompute_performance_day(day: date) -> dict[str, int]:
     """Replace the ad rollups of `day` (callers hold the transaction)."""
-    # No index on campaigns' performance table leads with the date (asked of the campaigns app:
-    # (date, breakdown)); naming every ad account lets PostgreSQL use (ad_account, breakdown, date)
-    # instead of reading all the rows of every day.
-    accounts = list(MetaAdAccount.objects.values_list("pk", flat=True))
-    records = PerformanceRecord.objects.filter(
-        ad_account_id__in=accounts, breakdown__in=[Breakdown.PLACEMENT, Breakdown.DEMOGRAPHIC], date=day
+    # One day of every account, through the (date, breakdown) index.
+    records = PerformanceRecord.objects.filter(breakdown__in=[Breakdown.PLACEMENT, Breakdown.DEMOGRAPHIC], date=day)
+    sums = {name: Sum(name) for name in AD_SUMS}
+    if rollups_sql.in_database():
+        ad_days = rollups_sql.ad_days(day=day)
+    else:
+        ad_days = _ad_days(day, records.filter(breakdown=Breakdown.PLACEMENT))
+    breakdowns = (
+        records.values(
+            "ad_account_id",
+            "ad_account__connection__user_id",
+            "currency",
+            "breakdown",
+            "publisher_platform",
+            "platform_position",
+            "age",
+            "gender",
+        )
+        .annotate(**sums)
+        .order_by()
     )
+    merged: dict[tuple, AdBreakdownDay] = {}
+    for row in breakdowns:
+        placement = row["breakdown"] == Breakdown.PLACEMENT
+        first, second = (
+            (row["publisher_platform"], row["platform_position"]) if placement else (row["age"], row["gender"])
+        )
+        key = (row["ad_account_id"], row["breakdown"], first, second)
+        if key in merged:
+            for name in AD_SUMS:
+                setattr(merged[key], name, getattr(merged[key], name) + row[name])
+            continue
+        merged[key] = AdBreakdownDay(
+            day=day,
+            user_id=row["ad_account__connection__user_id"],
+            ad_account_id=row["ad_account_id"],
+            currency=row["currency"].upper(),
+            breakdown=row["breakdown"],
+            first=first,
+            second=second,
+            **{name: row[name] for name in AD_SUMS},
+        )
+    AdBreakdownDay.objects.filter(day=day).delete()
+    AdBreakdownDay.objects.bulk_create(merged.values(), batch_size=BATCH)
+    return {"ad_days": ad_days, "ad_breakdowns": len(merged)}
+
+
+def _ad_days(day: date, placements) -> int:
+    """One row per ad and day from the placement rows (the path for databases other than PostgreSQL)."""
     sums = {name: Sum(name) for name in AD_SUMS}
     per_ad: dict[tuple, dict] = {}
     for row in (
-        records.filter(breakdown=Breakdown.PLACEMENT)
-        .values(
+        placements.values(
             "ad_account_id",
             "ad_account__connection__user_id",
             "currency",
@@ -80,44 +122,7 @@ def recompute_performance_day(day: date) -> dict[str, int]:
         ),
         batch_size=BATCH,
     )
-    breakdowns = (
-        records.values(
-            "ad_account_id",
-            "ad_account__connection__user_id",
-            "currency",
-            "breakdown",
-            "publisher_platform",
-            "platform_position",
-            "age",
-            "gender",
-        )
-        .annotate(**sums)
-        .order_by()
-    )
-    merged: dict[tuple, AdBreakdownDay] = {}
-    for row in breakdowns:
-        placement = row["breakdown"] == Breakdown.PLACEMENT
-        first, second = (
-            (row["publisher_platform"], row["platform_position"]) if placement else (row["age"], row["gender"])
-        )
-        key = (row["ad_account_id"], row["breakdown"], first, second)
-        if key in merged:
-            for name in AD_SUMS:
-                setattr(merged[key], name, getattr(merged[key], name) + row[name])
-            continue
-        merged[key] = AdBreakdownDay(
-            day=day,
-            user_id=row["ad_account__connection__user_id"],
-            ad_account_id=row["ad_account_id"],
-            currency=row["currency"].upper(),
-            breakdown=row["breakdown"],
-            first=first,
-            second=second,
-            **{name: row[name] for name in AD_SUMS},
-        )
-    AdBreakdownDay.objects.filter(day=day).delete()
-    AdBreakdownDay.objects.bulk_create(merged.values(), batch_size=BATCH)
-    return {"ad_days": len(per_ad), "ad_breakdowns": len(merged)}
+    return len(per_ad)
 
 
 def _owner_zones() -> list[tuple[object, Q, Q]]:

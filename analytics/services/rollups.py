@@ -36,7 +36,7 @@ from analytics.models import (
     UserDay,
     UserMilestone,
 )
-from analytics.services import campaign_rollups, heavy_users
+from analytics.services import campaign_rollups, heavy_users, rollups_sql
 from analytics.services.days import Bounds, local_bounds, utc_bounds, zone_for
 from credits.constants import (
     BillingInterval,
@@ -126,6 +126,8 @@ def _ledger(bounds: Bounds):
 
 
 def _user_days(day: date, bounds: Bounds) -> int:
+    if rollups_sql.in_database():
+        return rollups_sql.user_days(day=day, bounds=bounds, spent_types=SPENT)
     rows: dict[object, dict] = defaultdict(
         lambda: {"generations": 0, "operations": 0, "credits_spent": 0, "ai_cost": Decimal(0)}
     )
@@ -336,6 +338,8 @@ def _jobs(day: date, bounds: Bounds) -> int:
 
 def _user_credit_days(day: date) -> int:
     """Per user and operation, on `day` of each user's own time zone."""
+    if rollups_sql.in_database():
+        return rollups_sql.user_credit_days(day=day, spent_types=SPENT)
     rows: list[UserCreditDay] = []
     # One pass per time zone in use (a handful), joined through the preference: never a list of ids.
     names = set(UserPreference.objects.values_list("timezone", flat=True).distinct())

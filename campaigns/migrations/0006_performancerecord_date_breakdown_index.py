@@ -4,14 +4,13 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0004_landing_pages'),
+        ("campaigns", "0004_landing_pages"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='performancerecord',
-            index=models.Index(fields=['date', 'breakdown'], name='perf_day_breakdown_idx'),
+            model_name="performancerecord",
+            index=models.Index(fields=["date", "breakdown"], name="perf_day_breakdown_idx"),
         ),
     ]

@@ -4,14 +4,13 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('credits', '0007_campaign_publish_price'),
+        ("credits", "0007_campaign_publish_price"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='credittransaction',
-            index=models.Index(fields=['created_at'], name='credits_tx_created'),
+            model_name="credittransaction",
+            index=models.Index(fields=["created_at"], name="credits_tx_created"),
         ),
     ]
