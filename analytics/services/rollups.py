@@ -388,6 +388,8 @@ def _user_credit_days(day: date) -> int:
 
 def _milestones(bounds: Bounds) -> int:
     """First generation and first payment of users who signed up, generated or paid in the window."""
+    if rollups_sql.in_database():
+        return rollups_sql.milestones(bounds=bounds, paid_statuses=PAID_STATUSES)
     touched = set(
         User.objects.filter(created_at__gte=bounds.start, created_at__lt=bounds.end).values_list("id", flat=True)
     )

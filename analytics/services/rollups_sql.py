@@ -13,12 +13,12 @@ from datetime import date
 
 from django.db import connection
 
-from accounts.models import UserPreference
-from analytics.models import AdDay, UserCreditDay, UserDay
+from accounts.models import User, UserPreference
+from analytics.models import AdDay, UserCreditDay, UserDay, UserMilestone
 from analytics.services.days import Bounds, local_bounds, utc_bounds, zone_for
 from campaigns.models import Breakdown, MetaAdAccount, MetaConnection, PerformanceRecord
 from credits.constants import TransactionType
-from credits.models import CreditAccount, CreditTransaction
+from credits.models import CreditAccount, CreditTransaction, Payment
 from generations.models import Generation, ImageOperation, ProviderCall
 
 AD_SUMS = ("impressions", "reach", "clicks", "inline_link_clicks", "spend", "conversions", "conversion_value")
@@ -165,4 +165,36 @@ def ad_days(*, day: date) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {_table(AdDay)} WHERE day = %s", [day])  # noqa: S608
         cursor.execute(statement, {"day": day, "placement": Breakdown.PLACEMENT})
+        return cursor.rowcount
+
+
+def milestones(*, bounds: Bounds, paid_statuses: set[str]) -> int:
+    """Sign-up, first generation and first payment of the users who signed up, generated or paid in
+    the window, upserted by the database."""
+    user, gen, pay = User, Generation, Payment
+    window = "{column} >= %(start)s AND {column} < %(end)s"
+    statement = f"""
+        WITH touched AS (
+            SELECT {_col(user, "id")} AS id FROM {_table(user)}
+            WHERE {window.format(column=_col(user, "created_at"))}
+            UNION
+            SELECT {_col(gen, "user")} FROM {_table(gen)} WHERE {window.format(column=_col(gen, "created_at"))}
+            UNION
+            SELECT {_col(pay, "user")} FROM {_table(pay)}
+            WHERE {window.format(column=_col(pay, "paid_at"))} AND {_col(pay, "user")} IS NOT NULL
+        )
+        INSERT INTO {_table(UserMilestone)} (id, created_at, user_id, signed_up_at, first_generation_at,
+            first_payment_at)
+        SELECT gen_random_uuid(), now(), u.{_col(user, "id")}, u.{_col(user, "created_at")},
+            (SELECT MIN(g.{_col(gen, "created_at")}) FROM {_table(gen)} g
+             WHERE g.{_col(gen, "user")} = u.{_col(user, "id")}),
+            (SELECT MIN(p.{_col(pay, "paid_at")}) FROM {_table(pay)} p
+             WHERE p.{_col(pay, "user")} = u.{_col(user, "id")} AND p.{_col(pay, "status")} = ANY(%(paid)s)
+               AND p.{_col(pay, "paid_at")} IS NOT NULL)
+        FROM {_table(user)} u JOIN touched t ON t.id = u.{_col(user, "id")}
+        ON CONFLICT (user_id) DO UPDATE SET signed_up_at = EXCLUDED.signed_up_at,
+            first_generation_at = EXCLUDED.first_generation_at, first_payment_at = EXCLUDED.first_payment_at
+    """  # noqa: S608 (names from the models, values are parameters)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, {"start": bounds.start, "end": bounds.end, "paid": sorted(paid_statuses)})
         return cursor.rowcount
