@@ -32,11 +32,17 @@ def recompute_performance_day(day: date) -> dict[str, int]:
     """Replace the ad rollups of `day` (callers hold the transaction)."""
     # One day of every account, through the (date, breakdown) index.
     records = PerformanceRecord.objects.filter(breakdown__in=[Breakdown.PLACEMENT, Breakdown.DEMOGRAPHIC], date=day)
-    sums = {name: Sum(name) for name in AD_SUMS}
     if rollups_sql.in_database():
-        ad_days = rollups_sql.ad_days(day=day)
-    else:
-        ad_days = _ad_days(day, records.filter(breakdown=Breakdown.PLACEMENT))
+        return {"ad_days": rollups_sql.ad_days(day=day), "ad_breakdowns": rollups_sql.ad_breakdown_days(day=day)}
+    return {
+        "ad_days": _ad_days(day, records.filter(breakdown=Breakdown.PLACEMENT)),
+        "ad_breakdowns": _ad_breakdown_days(day, records),
+    }
+
+
+def _ad_breakdown_days(day: date, records) -> int:
+    """Per ad account and breakdown value (the path for databases other than PostgreSQL)."""
+    sums = {name: Sum(name) for name in AD_SUMS}
     breakdowns = (
         records.values(
             "ad_account_id",
@@ -74,7 +80,7 @@ def recompute_performance_day(day: date) -> dict[str, int]:
         )
     AdBreakdownDay.objects.filter(day=day).delete()
     AdBreakdownDay.objects.bulk_create(merged.values(), batch_size=BATCH)
-    return {"ad_days": ad_days, "ad_breakdowns": len(merged)}
+    return len(merged)
 
 
 def _ad_days(day: date, placements) -> int:

@@ -14,7 +14,7 @@ from datetime import date
 from django.db import connection
 
 from accounts.models import User, UserPreference
-from analytics.models import AdDay, UserCreditDay, UserDay, UserMilestone
+from analytics.models import AdBreakdownDay, AdDay, UserCreditDay, UserDay, UserMilestone
 from analytics.services.days import Bounds, local_bounds, utc_bounds, zone_for
 from campaigns.models import Breakdown, MetaAdAccount, MetaConnection, PerformanceRecord
 from credits.constants import TransactionType
@@ -197,4 +197,33 @@ def milestones(*, bounds: Bounds, paid_statuses: set[str]) -> int:
     """  # noqa: S608 (names from the models, values are parameters)
     with connection.cursor() as cursor:
         cursor.execute(statement, {"start": bounds.start, "end": bounds.end, "paid": sorted(paid_statuses)})
+        return cursor.rowcount
+
+
+def ad_breakdown_days(*, day: date) -> int:
+    """All of an ad account's ads on one day per platform and placement, and per age and gender."""
+    rec, acc, conn, out = PerformanceRecord, MetaAdAccount, MetaConnection, AdBreakdownDay
+    sums = ", ".join(f"SUM(r.{_col(rec, name)})" for name in AD_SUMS)
+    names = ", ".join(_col(out, name) for name in AD_SUMS)
+    placement = f"r.{_col(rec, 'breakdown')} = %(placement)s"
+    statement = f"""
+        INSERT INTO {_table(out)} (id, created_at, day, user_id, ad_account_id, currency, breakdown,
+            {_col(out, "first")}, {_col(out, "second")}, {names})
+        SELECT gen_random_uuid(), now(), %(day)s, c.{_col(conn, "user")}, r.{_col(rec, "ad_account")},
+            UPPER(MIN(r.{_col(rec, "currency")})), r.{_col(rec, "breakdown")},
+            CASE WHEN {placement} THEN r.{_col(rec, "publisher_platform")} ELSE r.{_col(rec, "age")} END AS f,
+            CASE WHEN {placement} THEN r.{_col(rec, "platform_position")} ELSE r.{_col(rec, "gender")} END AS s,
+            {sums}
+        FROM {_table(rec)} r
+        JOIN {_table(acc)} a ON a.{_col(acc, "id")} = r.{_col(rec, "ad_account")}
+        JOIN {_table(conn)} c ON c.{_col(conn, "id")} = a.{_col(acc, "connection")}
+        WHERE r.{_col(rec, "date")} = %(day)s AND r.{_col(rec, "breakdown")} = ANY(%(breakdowns)s)
+        GROUP BY r.{_col(rec, "ad_account")}, c.{_col(conn, "user")}, r.{_col(rec, "breakdown")}, f, s
+    """  # noqa: S608 (names from the models, values are parameters)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {_table(out)} WHERE day = %s", [day])  # noqa: S608
+        cursor.execute(
+            statement,
+            {"day": day, "placement": Breakdown.PLACEMENT, "breakdowns": [Breakdown.PLACEMENT, Breakdown.DEMOGRAPHIC]},
+        )
         return cursor.rowcount
