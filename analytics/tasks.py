@@ -1,7 +1,5 @@
 """Rollups are recomputed by beat; the tasks are thin wrappers over the services."""
 
-from datetime import timedelta
-
 from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
@@ -12,11 +10,15 @@ from analytics.services import alerts, rollups
 
 @shared_task(name="analytics.tasks.recompute_recent_rollups_task", acks_late=True)
 def recompute_recent_rollups_task() -> int:
-    """Recompute today and the last ANALYTICS_RECOMPUTE_DAYS days (late rows, restated numbers),
-    then check today's AI cost against the alert rules. Safe to run twice: both are idempotent."""
+    """Recompute today and the last ANALYTICS_RECOMPUTE_DAYS days (late rows), the ad rollups of
+    the last ANALYTICS_PERFORMANCE_RECOMPUTE_DAYS (Meta's restated numbers), then check today's AI
+    cost against the alert rules. Safe to run twice: both are idempotent."""
     today = timezone.now().date()
-    first = today - timedelta(days=settings.ANALYTICS_RECOMPUTE_DAYS)
-    days = rollups.recompute_range(first, today)
+    days = rollups.recompute_recent(
+        today=today,
+        days=settings.ANALYTICS_RECOMPUTE_DAYS,
+        performance_days=settings.ANALYTICS_PERFORMANCE_RECOMPUTE_DAYS,
+    )
     alerts.check_cost_alerts(day=today)
     return days
 

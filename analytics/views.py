@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from analytics.reports import RangeForm, csv_response
-from analytics.selectors import queues, staff, user
+from analytics.selectors import ads, pages, queues, staff, user
 
 STAFF_PERMISSION = "analytics.view_platformday"
 
@@ -45,10 +45,16 @@ def index(request):
     if period is None:
         return _invalid(request, "analytics/user.html", form, "Analytics")
     report = user.credits_report(user=request.user, period=period)
+    ad_report = ads.ad_performance_report(user=request.user, period=period)
+    page_report = pages.landing_page_report(user=request.user, period=period)
+    context = {"form": form, "period": period, "title": "Analytics", **report, **ad_report, **page_report}
+    # Every table of the page, for ?export=<key>.
+    context["credit_tables"] = report["tables"]
+    context["tables"] = [*report["tables"], *ad_report["ad_tables"], *page_report["page_tables"]]
     return _respond(
         request,
         "analytics/user.html",
-        {"form": form, "period": period, "title": "Analytics", **report},
+        context,
         export_prefix=f"craftads-{period.first}-{period.last}",
     )
 
@@ -101,5 +107,8 @@ def staff_usage(request):
 @staff_report
 def staff_heavy_users(request):
     return _staff_page(
-        request, title="Heavy users", key="heavy-users", build=lambda p: staff.heavy_users_report(period=p)
+        request,
+        title="Heavy users",
+        key="heavy-users",
+        build=lambda p: staff.heavy_users_report(period=p, today=timezone.now().date()),
     )

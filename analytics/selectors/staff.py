@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import UTC, date, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Sum
+from django.db.models.functions import TruncWeek
 
 from accounts.models import User
-from analytics.models import JobDay, PlatformDay, ProviderCostDay, RevenueDay, SubscriptionDay, UserDay, UserMilestone
+from analytics.models import (
+    HeavyUser,
+    JobDay,
+    PlatformDay,
+    ProviderCostDay,
+    RevenueDay,
+    SubscriptionDay,
+    UserDay,
+    UserMilestone,
+)
 from analytics.reports import DateRange, Table
+from analytics.services import heavy_users
+from analytics.services.days import utc_bounds
 from credits.models import CreditPackage
 
 COST_CURRENCY = "USD"
@@ -209,12 +221,12 @@ def usage_report(*, period: DateRange) -> dict:
             ]
         )
     last = period.last
+    # Counted by the rollup of that day: a distinct count over 30 days of UserDay is too slow to run per view.
+    end = platform.get(last)
     active = {
-        label: UserDay.objects.filter(day__gt=last - timedelta(days=days), day__lte=last)
-        .values("user_id")
-        .distinct()
-        .count()
-        for label, days in (("Daily", 1), ("Weekly", 7), ("Monthly", 30))
+        "Daily": end.active_users if end else 0,
+        "Weekly": end.weekly_active_users if end else 0,
+        "Monthly": end.monthly_active_users if end else 0,
     }
     jobs = Table(
         key="jobs",
@@ -238,16 +250,18 @@ def usage_report(*, period: DateRange) -> dict:
         title="Sign-up → first generation → first payment, by week of sign-up",
         columns=["Week of sign-up", "Signed up", "Made an ad", "Paid"],
     )
-    weeks = defaultdict(lambda: [0, 0, 0])
-    for signed_up, generated, paid in UserMilestone.objects.filter(
-        signed_up_at__date__gte=period.first - timedelta(days=period.first.weekday()),
-        signed_up_at__date__lte=period.last,
-    ).values_list("signed_up_at", "first_generation_at", "first_payment_at"):
-        week = (signed_up.date() - timedelta(days=signed_up.weekday())).isoformat()
-        weeks[week][0] += 1
-        weeks[week][1] += generated is not None
-        weeks[week][2] += paid is not None
-    funnel.rows = [[week, *counts] for week, counts in sorted(weeks.items())]
+    # Counted by the database per week (UTC): the sign-ups of 90 days are too many rows to bring over.
+    monday = period.first - timedelta(days=period.first.weekday())
+    funnel.rows = [
+        [row["week"].date().isoformat(), row["signed_up"], row["generated"], row["paid"]]
+        for row in UserMilestone.objects.filter(
+            signed_up_at__gte=utc_bounds(monday).start, signed_up_at__lt=utc_bounds(period.last).end
+        )
+        .annotate(week=TruncWeek("signed_up_at", tzinfo=UTC))
+        .values("week")
+        .annotate(signed_up=Count("id"), generated=Count("first_generation_at"), paid=Count("first_payment_at"))
+        .order_by("week")
+    ]
     return {"tables": [daily, jobs, funnel], "active_users": active}
 
 
@@ -255,21 +269,51 @@ def _seconds(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
 
 
-def heavy_users_report(*, period: DateRange, limit: int = 25) -> dict:
-    totals = (
-        UserDay.objects.filter(day__gte=period.first, day__lte=period.last)
-        .values("user_id")
-        .annotate(
-            spent=Sum("credits_spent"),
-            cost=Sum("ai_cost"),
-            gens=Sum("generations"),
-            ops=Sum("operations"),
-            days=Count("id"),
-        )
+def _ranked(*, period: DateRange, today: date, limit: int) -> tuple[list[dict], list[dict]] | None:
+    """The hourly ranking, when the range is a preset window ending today and it has been computed."""
+    if period.last != today or period.days not in heavy_users.WINDOWS or limit > heavy_users.KEEP:
+        return None
+    rows = list(
+        HeavyUser.objects.filter(as_of=today, window_days=period.days, position__lte=limit)
+        .order_by("ranking", "position")
+        .values("ranking", "user_id", "spent", "cost", "generations", "operations", "days")
     )
-    # The database sorts and cuts: only `limit` rows per list leave it, however many users were active.
-    by_credits = list(totals.filter(spent__gt=0).order_by("-spent", "user_id")[:limit])
-    by_cost = list(totals.filter(cost__gt=0).order_by("-cost", "user_id")[:limit])
+    if not rows:
+        return None
+    lists: dict[str, list[dict]] = {"credits": [], "cost": []}
+    for row in rows:
+        lists[row["ranking"]].append(
+            {
+                "user_id": row["user_id"],
+                "spent": row["spent"],
+                "cost": row["cost"],
+                "gens": row["generations"],
+                "ops": row["operations"],
+                "days": row["days"],
+            }
+        )
+    return lists["credits"], lists["cost"]
+
+
+def heavy_users_report(*, period: DateRange, today: date | None = None, limit: int = 25) -> dict:
+    ranked = _ranked(period=period, today=today, limit=limit) if today else None
+    if ranked is not None:
+        by_credits, by_cost = ranked
+    else:
+        totals = (
+            UserDay.objects.filter(day__gte=period.first, day__lte=period.last)
+            .values("user_id")
+            .annotate(
+                spent=Sum("credits_spent"),
+                cost=Sum("ai_cost"),
+                gens=Sum("generations"),
+                ops=Sum("operations"),
+                days=Count("id"),
+            )
+        )
+        # The database sorts and cuts: only `limit` rows per list leave it, however many users were active.
+        by_credits = list(totals.filter(spent__gt=0).order_by("-spent", "user_id")[:limit])
+        by_cost = list(totals.filter(cost__gt=0).order_by("-cost", "user_id")[:limit])
     emails = dict(User.objects.filter(id__in={r["user_id"] for r in by_credits + by_cost}).values_list("id", "email"))
 
     def table(key, title, rows) -> Table:

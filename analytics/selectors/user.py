@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import UserPreference
 from analytics.models import UserCreditDay
 from analytics.reports import DateRange, Table
-from analytics.services.rollups import zone_for
+from analytics.services.days import zone_for
 from credits.constants import Operation
 from credits.selectors import plan_summary_for
 

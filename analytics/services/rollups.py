@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import Count, Min, Q, Sum
@@ -37,6 +36,8 @@ from analytics.models import (
     UserDay,
     UserMilestone,
 )
+from analytics.services import campaign_rollups, heavy_users, rollups_sql
+from analytics.services.days import Bounds, local_bounds, utc_bounds, zone_for
 from credits.constants import (
     BillingInterval,
     Operation,
@@ -72,32 +73,6 @@ GENERATION_REFERENCE = "generation"
 OPERATION_REFERENCE = "image_operation"
 
 
-@dataclass(frozen=True)
-class Bounds:
-    start: datetime
-    end: datetime
-
-
-def utc_bounds(day: date) -> Bounds:
-    start = datetime.combine(day, time.min, tzinfo=UTC)
-    return Bounds(start, start + timedelta(days=1))
-
-
-def local_bounds(day: date, zone: ZoneInfo) -> Bounds:
-    # Midnight to midnight in the zone: 23 or 25 hours on the days clocks change.
-    return Bounds(
-        datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC),
-        datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC),
-    )
-
-
-def zone_for(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 @transaction.atomic
 def recompute_day(day: date) -> dict[str, int]:
     """Replace every rollup of `day`; returns the number of rows written per table."""
@@ -111,8 +86,29 @@ def recompute_day(day: date) -> dict[str, int]:
         "jobs": _jobs(day, bounds),
         "user_credits": _user_credit_days(day),
         "milestones": _milestones(bounds),
+        **campaign_rollups.recompute_performance_day(day),
+        **campaign_rollups.recompute_pages_day(day),
     }
     return written
+
+
+@transaction.atomic
+def recompute_performance_day(day: date) -> dict[str, int]:
+    return campaign_rollups.recompute_performance_day(day)
+
+
+def recompute_recent(*, today: date, days: int, performance_days: int) -> int:
+    """Recompute every rollup of the last `days` days up to today, and the ad rollups of the last
+    `performance_days` (Meta restates up to 28 days back) and of tomorrow (an ad account east of
+    UTC is a day ahead). Returns the number of days recomputed."""
+    first = today - timedelta(days=days)
+    count = recompute_range(first, today)
+    performance = [today + timedelta(days=1)]
+    performance += [today - timedelta(days=n) for n in range(days + 1, performance_days + 1)]
+    for day in performance:
+        recompute_performance_day(day)
+    heavy_users.rank_heavy_users(today=today)
+    return count + len(performance)
 
 
 def recompute_range(first: date, last: date) -> int:
@@ -130,6 +126,8 @@ def _ledger(bounds: Bounds):
 
 
 def _user_days(day: date, bounds: Bounds) -> int:
+    if rollups_sql.in_database():
+        return rollups_sql.user_days(day=day, bounds=bounds, spent_types=SPENT)
     rows: dict[object, dict] = defaultdict(
         lambda: {"generations": 0, "operations": 0, "credits_spent": 0, "ai_cost": Decimal(0)}
     )
@@ -155,6 +153,10 @@ def _user_days(day: date, bounds: Bounds) -> int:
     return len(rows)
 
 
+def _distinct_active(day: date, days: int) -> int:
+    return UserDay.objects.filter(day__gt=day - timedelta(days=days), day__lte=day).values("user_id").distinct().count()
+
+
 def _platform_day(day: date, bounds: Bounds) -> int:
     totals = {row["type"]: row for row in _ledger(bounds).values("type").annotate(total=Sum("amount"))}
     positive = {
@@ -170,6 +172,8 @@ def _platform_day(day: date, bounds: Bounds) -> int:
     values = {
         "signups": User.objects.filter(created_at__gte=bounds.start, created_at__lt=bounds.end).count(),
         "active_users": UserDay.objects.filter(day=day).count(),
+        "weekly_active_users": _distinct_active(day, 7),
+        "monthly_active_users": _distinct_active(day, 30),
         "generations": Generation.objects.filter(**window).count(),
         "generations_failed": Generation.objects.filter(status=GenerationStatus.FAILED, **ended).count(),
         "operations": ImageOperation.objects.filter(**window).count(),
@@ -334,6 +338,8 @@ def _jobs(day: date, bounds: Bounds) -> int:
 
 def _user_credit_days(day: date) -> int:
     """Per user and operation, on `day` of each user's own time zone."""
+    if rollups_sql.in_database():
+        return rollups_sql.user_credit_days(day=day, spent_types=SPENT)
     rows: list[UserCreditDay] = []
     # One pass per time zone in use (a handful), joined through the preference: never a list of ids.
     names = set(UserPreference.objects.values_list("timezone", flat=True).distinct())
@@ -382,6 +388,8 @@ def _user_credit_days(day: date) -> int:
 
 def _milestones(bounds: Bounds) -> int:
     """First generation and first payment of users who signed up, generated or paid in the window."""
+    if rollups_sql.in_database():
+        return rollups_sql.milestones(bounds=bounds, paid_statuses=PAID_STATUSES)
     touched = set(
         User.objects.filter(created_at__gte=bounds.start, created_at__lt=bounds.end).values_list("id", flat=True)
     )

@@ -159,6 +159,8 @@ class PerformanceRecord(MutableModel):
             models.Index(fields=["campaign", "breakdown", "date"], name="perf_campaign_day_idx"),
             models.Index(fields=["ad_account", "breakdown", "date"], name="perf_account_day_idx"),
             models.Index(fields=["campaign_asset", "breakdown", "date"], name="perf_asset_day_idx"),
+            # The daily ad rollups read one day of every account.
+            models.Index(fields=["date", "breakdown"], name="perf_day_breakdown_idx"),
         ]
 
     def __str__(self) -> str:

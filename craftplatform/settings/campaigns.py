@@ -52,6 +52,8 @@ CAMPAIGN_PUBLISH_RATE_LIMIT = env.int("CAMPAIGN_PUBLISH_RATE_LIMIT", default=30)
 # ---------------------------------------------------------------------------
 # Days before today that the hourly rollup recomputes (late rows, restated numbers).
 ANALYTICS_RECOMPUTE_DAYS = env.int("ANALYTICS_RECOMPUTE_DAYS", default=3)
+# Meta restates insights up to 28 days back: the ad-performance rollups of that window are redone.
+ANALYTICS_PERFORMANCE_RECOMPUTE_DAYS = env.int("ANALYTICS_PERFORMANCE_RECOMPUTE_DAYS", default=28)
 
 # ---------------------------------------------------------------------------
 # Landing pages, leads, page events, outgoing webhooks (issue 15)

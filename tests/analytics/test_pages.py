@@ -56,7 +56,8 @@ def test_an_empty_account_sees_what_each_section_will_show(client):
     client.force_login(UserFactory())
     body = client.get(reverse("analytics:index")).content.decode()
     assert "You spent no credits in this period." in body
-    assert "Once a Meta ad account is connected" in body
+    assert "Connect a Meta ad account" in body
+    assert "publish a landing page" in body
 
 
 @pytest.mark.django_db
