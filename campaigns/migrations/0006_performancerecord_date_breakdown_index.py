@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0004_landing_pages"),
+        ("campaigns", "0005_optimizationlog_explanation"),
     ]
 
     operations = [
