@@ -7,7 +7,7 @@ from datetime import UTC, date, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Sum
-from django.db.models.functions import TruncWeek
+from django.db.models.functions import Round, TruncWeek
 
 from accounts.models import User
 from analytics.models import (
@@ -313,7 +313,11 @@ def heavy_users_report(*, period: DateRange, today: date | None = None, limit: i
         )
         # The database sorts and cuts: only `limit` rows per list leave it, however many users were active.
         by_credits = list(totals.filter(spent__gt=0).order_by("-spent", "user_id")[:limit])
-        by_cost = list(totals.filter(cost__gt=0).order_by("-cost", "user_id")[:limit])
+        # Sorted on the sum rounded to the column's places: SQLite adds decimals as floats
+        # (0.05 + 0.04 = 0.09000000000000001), which would break ties unlike PostgreSQL's numeric.
+        by_cost = list(
+            totals.filter(cost__gt=0).annotate(cost_key=Round("cost", 4)).order_by("-cost_key", "user_id")[:limit]
+        )
     emails = dict(User.objects.filter(id__in={r["user_id"] for r in by_credits + by_cost}).values_list("id", "email"))
 
     def table(key, title, rows) -> Table:
