@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from craftplatform import jobs
 from craftplatform.celery import app as celery_app
+from craftplatform.jobs import runner as job_runner
 from craftplatform.schedules import SCHEDULES
 from credits import services as credit_services
 from credits.models import CreditAccount, CreditHold, CreditTransaction, HoldStatus
@@ -165,7 +166,9 @@ def test_a_generation_nobody_picks_up_fails_after_the_queue_timeout_with_its_hol
     later = timezone.now() + timedelta(seconds=settings.JOBS_QUEUE_TIMEOUT_SECONDS + 1)
     with django_capture_on_commit_callbacks(execute=False) as sent:
         generation_services.sweep_stuck_generations(now=later)
-    assert sent == []  # not sent again (and again, every minute, forever)
+    # Not sent again (and again, every minute, forever): the only message is the owner's
+    # "your ads could not be made" notice.
+    assert [getattr(callback, "func", callback) for callback in sent] == [job_runner._send_failure_notice]
     generation.refresh_from_db()
     assert generation.status == GenerationStatus.FAILED
     assert generation.error_message == jobs.QUEUE_TIMEOUT_MESSAGE
