@@ -37,11 +37,11 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import django
 import psycopg
-from psycopg import sql
+from bench_db import database_name, drop_database, ensure_database
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/craftads_bench"
@@ -60,25 +60,6 @@ WORKLOADS = [
 # hold_statements.py, read once in the parent after django.setup() and handed to each client), so
 # both sides send the same statements, the same number of them, with the same parameters: what
 # differs is the Python around them (the services, Django's cursor, building the rows returned).
-def database_name(url: str) -> str:
-    return urlsplit(url).path.lstrip("/")
-
-
-def ensure_database(url: str) -> bool:
-    """Create the database when missing; True when this call created it."""
-    admin_url = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    name = database_name(url)
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            return False
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        return True
-
-
-def drop_database(url: str) -> None:
-    admin_url = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database_name(url))))
 
 
 def setup_django(url: str) -> None:

@@ -34,12 +34,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import django
-import psycopg
 import redis
-from psycopg import sql
+from bench_db import database_name, drop_database, ensure_database
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/craftads_bench_generation"
@@ -47,25 +46,6 @@ DEFAULT_BROKER = "redis://127.0.0.1:6379/12"
 DEFAULT_TEMPLATE = "restaurant-lunch-deal"
 FORMATS = ["1:1", "4:5", "9:16", "16:9"]
 TARGET_OVERHEAD = 0.25
-
-
-def database_name(url: str) -> str:
-    return urlsplit(url).path.lstrip("/")
-
-
-def ensure_database(url: str) -> bool:
-    admin_url = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database_name(url)]).fetchone():
-            return False
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database_name(url))))
-        return True
-
-
-def drop_database(url: str) -> None:
-    admin_url = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database_name(url))))
 
 
 def environment(url: str, broker: str, media: Path) -> dict[str, str]:
