@@ -1,6 +1,6 @@
 """Issue 12, items 18 and 19: the built-in background removal and the vectorize logo preset, on
 generated images with known answers (tests/generations/image_samples.py). Small sets here; the
-full sets, with times, are benchmarks/imagetools.py."""
+full sets, with times, are benchmarks/background_removal.py and benchmarks/vectorize.py."""
 
 import io
 
